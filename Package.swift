@@ -1,0 +1,61 @@
+// swift-tools-version: 6.1
+// Ferry: moves container images across air gaps, fast.
+// Dependencies run one way (DESIGN.md §4): C targets → OCI/Codec → Transfer → Registry/Stores → Mirror → ferry.
+import PackageDescription
+
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "ferry",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ferry", targets: ["ferry"]),
+        .executable(name: "ferry-testkit", targets: ["ferry-testkit"]),
+        .library(name: "Mirror", targets: ["Mirror"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+    ],
+    targets: [
+        // C libraries from Debian -dev packages, with only the shims Swift cannot do without.
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "CCrypto", linkerSettings: [.linkedLibrary("crypto")]),
+        .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
+        .target(name: "CZstd", linkerSettings: [.linkedLibrary("zstd")]),
+
+        .target(name: "OCI", swiftSettings: strict),
+        .target(name: "Codec", dependencies: ["CCrypto", "CZlib", "CZstd"], swiftSettings: strict),
+        .target(name: "Transfer", dependencies: ["CCurl", "Codec"], swiftSettings: strict),
+        .target(name: "Registry", dependencies: ["Transfer", "OCI", "Codec"], swiftSettings: strict),
+        .target(name: "Stores", dependencies: ["OCI", "Codec"], swiftSettings: strict),
+        .target(name: "Mirror", dependencies: ["Registry", "Stores", "Transfer", "OCI", "Codec"], swiftSettings: strict),
+        .executableTarget(
+            name: "ferry",
+            dependencies: ["Mirror", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+
+        // Test parts: a library (no servers) and a separate executable holding the servers,
+        // so the shipped `ferry` never links NIO.
+        .target(name: "TestSupport", dependencies: ["OCI", "Codec"], swiftSettings: strict),
+        .executableTarget(
+            name: "ferry-testkit",
+            dependencies: [
+                "CCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "OCITests", dependencies: ["OCI"]),
+        .testTarget(name: "CodecTests", dependencies: ["Codec"]),
+        .testTarget(name: "TransferTests", dependencies: ["Transfer", "TestSupport"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),
+        .testTarget(name: "StoresTests", dependencies: ["Stores", "TestSupport"]),
+        .testTarget(name: "MirrorTests", dependencies: ["Mirror", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "OCI"]),
+    ]
+)
