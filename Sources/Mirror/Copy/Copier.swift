@@ -1,0 +1,55 @@
+import Foundation
+import OCI
+import Registry
+import Stores
+import Transfer
+
+/// `ferry copy`: one image from any supported source to any supported destination.
+public struct Copier: Sendable {
+    let engine: CurlEngine
+
+    public init(engine: CurlEngine) {
+        self.engine = engine
+    }
+
+    public func copy(from source: ImageLocation, to destination: ImageLocation, options: CopyOptions) async throws -> CopyResult {
+        switch (source, destination) {
+        case (.registry(let reference), .layout(let path, let tag)):
+            return try await self.registryToLayout(reference, path: path, tag: tag, options: options)
+        default:
+            throw MirrorError(.unsupported, "copying \(source) to \(destination) is not supported yet; supported: docker://… to oci:DIR[:TAG]")
+        }
+    }
+
+    func registryToLayout(_ reference: Reference, path: String, tag: String?, options: CopyOptions) async throws -> CopyResult {
+        let client = try RegistryClient(registry: reference.registry, engine: self.engine, options: options.registry)
+        let plan = try await RegistrySource(client: client).plan(reference, platform: options.platform)
+        let layout = try OCILayout(creatingAt: path)
+
+        let fetcher = LayoutBlobFetcher(client: client, repository: reference.repository, layout: layout, progress: options.progress, attempts: options.registry.retry.attempts)
+        let stats = try await fetcher.fetchAll(plan.blobs, jobs: options.jobs)
+
+        for manifest in plan.manifests {
+            try layout.writeBlob(manifest.raw.bytes, digest: manifest.digest)
+        }
+        if case .one = options.platform, !plan.manifests.contains(where: { $0.digest == plan.top.digest }) {
+            try layout.writeBlob(plan.top.raw.bytes, digest: plan.top.digest)
+        }
+        var descriptor = plan.top.descriptor
+        descriptor.annotations = [
+            AnnotationKey.refName: tag ?? reference.description,
+            AnnotationKey.containerdImageName: reference.description,
+        ]
+        try layout.addToIndex(descriptor)
+        options.progress?(ProgressEvent(id: reference.description, kind: .imageFinished(reference: reference.description)))
+        return CopyResult(
+            source: "docker://\(reference)",
+            destination: "oci:\(path)" + (tag.map { ":" + $0 } ?? ""),
+            digest: plan.top.digest.description,
+            mediaType: plan.top.raw.mediaType.rawValue,
+            blobsFetched: stats.fetched,
+            blobsSkipped: stats.skipped,
+            bytesFetched: stats.bytes
+        )
+    }
+}

@@ -1,0 +1,29 @@
+import Registry
+import Transfer
+
+/// Options shared by the jobs that move images.
+public struct CopyOptions: Sendable {
+    public var platform: PlatformChoice
+    /// Blobs in flight at once (`--jobs`).
+    public var jobs: Int
+    public var registry: RegistryOptions
+    public var progress: ProgressHandler?
+
+    public init(platform: PlatformChoice = .all, jobs: Int = 8, registry: RegistryOptions = RegistryOptions(), progress: ProgressHandler? = nil) {
+        self.platform = platform
+        self.jobs = max(1, jobs)
+        self.registry = registry
+        self.progress = progress
+    }
+}
+
+/// What a copy did, for the summary line and `--map`.
+public struct CopyResult: Sendable {
+    public var source: String
+    public var destination: String
+    public var digest: String
+    public var mediaType: String
+    public var blobsFetched: Int
+    public var blobsSkipped: Int
+    public var bytesFetched: Int64
+}

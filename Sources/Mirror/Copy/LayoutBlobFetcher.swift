@@ -1,0 +1,70 @@
+import OCI
+import Registry
+import Stores
+import Transfer
+import Glibc
+
+/// Downloads blobs from one repository into an OCI layout, several at once, each verified before it lands.
+struct LayoutBlobFetcher: Sendable {
+    struct Stats: Sendable {
+        var fetched = 0
+        var skipped = 0
+        var bytes: Int64 = 0
+    }
+
+    let client: RegistryClient
+    let repository: String
+    let layout: OCILayout
+    let progress: ProgressHandler?
+    let attempts: Int
+
+    /// Fetches every blob not already present, at most `jobs` at a time; the first failure cancels the rest.
+    func fetchAll(_ blobs: [Descriptor], jobs: Int) async throws -> Stats {
+        var stats = Stats()
+        var pending = blobs.filter { blob in
+            if self.layout.hasBlob(blob) {
+                stats.skipped += 1
+                self.progress?(ProgressEvent(id: blob.digest.description, kind: .skipped(total: blob.size)))
+                return false
+            }
+            return true
+        }[...]
+        // Largest first: the long transfers start early and small ones fill the gaps.
+        pending = pending.sorted { $0.size > $1.size }[...]
+        try await withThrowingTaskGroup(of: Int64.self) { group in
+            var running = 0
+            while running < jobs, let next = pending.popFirst() {
+                group.addTask { try await self.fetch(next) }
+                running += 1
+            }
+            while let bytes = try await group.next() {
+                stats.fetched += 1
+                stats.bytes += bytes
+                if let next = pending.popFirst() {
+                    group.addTask { try await self.fetch(next) }
+                }
+            }
+        }
+        return stats
+    }
+
+    /// One blob: stream to a temporary file, verify, rename into `blobs/`.
+    func fetch(_ blob: Descriptor) async throws -> Int64 {
+        let temp = self.layout.temporaryPath(blob.digest)
+        let download = BlobDownload(
+            id: blob.digest.description, expectedSHA256: blob.digest.hex, size: blob.size, path: temp,
+            attempts: self.attempts, progress: self.progress,
+            isRetryable: { ($0 as? RegistryError)?.isTemporary ?? false }
+        )
+        do {
+            try await download.run { offset in
+                try await self.client.blob(repository: self.repository, digest: blob.digest, range: offset.map { $0...(blob.size - 1) })
+            }
+        } catch let e as TransferError {
+            if e.code == .digestMismatch || e.code == .sizeMismatch { unlink(temp) }
+            throw MirrorError(.failed, "\(self.client.registry)/\(self.repository): \(e.message)")
+        }
+        try self.layout.commit(temporary: temp, as: blob.digest)
+        return blob.size
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import OCI
+import Transfer
+
+/// Talks the OCI distribution protocol to one registry host.
+///
+/// Finds the scheme once (`GET /v2/`), authenticates per repository scope, and retries what is safe to retry.
+public final class RegistryClient: Sendable {
+    /// The registry as references name it (`docker.io`, `127.0.0.1:5000`).
+    public let registry: String
+    let engine: CurlEngine
+    let options: RegistryOptions
+    let auth: Authenticator
+    private let endpoint: Endpoint
+
+    public init(registry: String, engine: CurlEngine, options: RegistryOptions) throws(RegistryError) {
+        self.registry = registry
+        self.engine = engine
+        self.options = options
+        let host = registry == "docker.io" ? "registry-1.docker.io" : registry
+        let credential = try options.credentials.credential(for: registry)
+        self.auth = Authenticator(registry: registry, credential: credential, engine: engine, tls: options.tls)
+        self.endpoint = Endpoint(host: host, allowPlainHTTP: options.allowsPlainHTTP(host: registry))
+    }
+
+    /// `https://host` or, for plain-HTTP registries, `http://host`; pings on first use.
+    public func baseURL() async throws -> String {
+        try await self.endpoint.resolve { url in try await self.ping(url) }
+    }
+
+    /// `GET /v2/`: 200 means no auth, 401 carries the challenge.
+    private func ping(_ base: String) async throws {
+        let what = "ping \(self.registry)"
+        let (response, body) = try await Retry.run(what: what, policy: self.options.retry) {
+            do {
+                return try await self.engine.perform(Request(url: base + "/v2/", tls: self.options.tls), maxBodyBytes: 1 << 20)
+            } catch let e as TransferError {
+                throw RegistryError.from(e, registry: self.registry)
+            }
+        } check: { r, b in
+            r.status == 429 || r.status >= 500 ? RegistryError.from(status: r.status, headers: r.headers, body: b, what: what, registry: self.registry) : nil
+        }
+        switch response.status {
+        case 200..<300:
+            await self.auth.update(challenge: nil)
+        case 401:
+            let challenge = response.headers.values("www-authenticate").compactMap(Challenge.init(header:)).first
+            await self.auth.update(challenge: challenge)
+        default:
+            throw RegistryError.from(status: response.status, headers: response.headers, body: body, what: "\(self.registry)/v2/", registry: self.registry)
+        }
+    }
+
+    /// Sends a request to `path` (under the base URL, e.g. `/v2/repo/manifests/tag`) with auth for `scopes`,
+    /// renewing the token once on a 401. The response body is left to the caller.
+    func send(
+        _ path: String,
+        method: Request.Method = .get,
+        headers: HTTPHeaders = HTTPHeaders(),
+        body: Request.Body = .none,
+        scopes: [String],
+        httpVersion: Request.HTTPVersion = .automatic
+    ) async throws -> (Response, ResponseBody) {
+        let url = path.hasPrefix("http://") || path.hasPrefix("https://") ? path : try await self.baseURL() + path
+        var renewed = false
+        while true {
+            var request = Request(method: method, url: url, headers: headers, body: body, httpVersion: httpVersion, tls: self.options.tls)
+            if let authorization = try await self.auth.authorization(scopes: scopes) {
+                request.headers.set("Authorization", authorization)
+            }
+            let (response, responseBody): (Response, ResponseBody)
+            do {
+                (response, responseBody) = try await self.engine.execute(request)
+            } catch let e as TransferError {
+                throw RegistryError.from(e, registry: self.registry)
+            }
+            guard response.status == 401, !renewed else { return (response, responseBody) }
+            responseBody.cancel()
+            renewed = true
+            let challenge = response.headers.values("www-authenticate").compactMap(Challenge.init(header:)).first
+            await self.auth.update(challenge: challenge)
+            await self.auth.invalidate(scopes: scopes)
+        }
+    }
+
+    /// Like `send`, for answers small enough to hold (errors, manifests), with retries on 429/5xx and network hiccups.
+    func sendSmall(
+        _ path: String,
+        method: Request.Method = .get,
+        headers: HTTPHeaders = HTTPHeaders(),
+        body: Request.Body = .none,
+        scopes: [String],
+        what: String,
+        maxBodyBytes: Int = 4 << 20
+    ) async throws -> (Response, [UInt8]) {
+        try await Retry.run(what: what, policy: self.options.retry) {
+            let (response, stream) = try await self.send(path, method: method, headers: headers, body: body, scopes: scopes)
+            do {
+                return (response, try await stream.collect(upTo: maxBodyBytes))
+            } catch let e as TransferError {
+                throw e.code == .tooLarge ? RegistryError(.badResponse, "\(what): \(e.message)") : RegistryError.from(e, registry: self.registry)
+            }
+        } check: { r, b in
+            r.status == 429 || r.status >= 500 ? RegistryError.from(status: r.status, headers: r.headers, body: b, what: what, registry: self.registry) : nil
+        }
+    }
+
+    /// The error for a refused request, naming the credentials that were tried when it was an auth failure.
+    func failure(_ response: Response, _ body: [UInt8], what: String) async -> RegistryError {
+        var e = RegistryError.from(status: response.status, headers: response.headers, body: body, what: what, registry: self.registry)
+        if e.code == .unauthorized || e.code == .denied {
+            e.message += " (tried \(await self.auth.identity))"
+        }
+        return e
+    }
+
+    static func pullScope(_ repository: String) -> String { "repository:\(repository):pull" }
+}
+
+/// Resolves the scheme of a registry once, even when many tasks ask at the same time.
+actor Endpoint {
+    private let host: String
+    private let allowPlainHTTP: Bool
+    private var resolved: Task<String, any Error>?
+
+    init(host: String, allowPlainHTTP: Bool) {
+        self.host = host
+        self.allowPlainHTTP = allowPlainHTTP
+    }
+
+    func resolve(ping: @escaping @Sendable (String) async throws -> Void) async throws -> String {
+        if let r = self.resolved, let url = try? await r.value { return url }
+        let host = self.host, plain = self.allowPlainHTTP
+        let task = Task<String, any Error> {
+            let https = "https://\(host)"
+            do {
+                try await ping(https)
+                return https
+            } catch let e as RegistryError where plain && [.tls, .plainHTTP, .unreachable].contains(e.code) {
+                let http = "http://\(host)"
+                do {
+                    try await ping(http)
+                } catch let e2 as RegistryError where e2.code == .unreachable {
+                    throw e
+                }
+                return http
+            }
+        }
+        self.resolved = task
+        return try await task.value
+    }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import Mirror
+import Transfer
+import Registry
+
+struct CopyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copy",
+        abstract: "Copy one image from any transport to any transport.",
+        discussion: """
+            Blobs download in parallel, are sha256-checked as they stream, and land only when verified.
+            Run the same command again after an interruption to continue.
+
+            Examples:
+              ferry copy docker://registry.example.com/app:1.2 oci:./app-layout
+              ferry copy --platform linux/arm64 docker://quay.io/keycloak/keycloak:26.2.4 oci:./kc:26.2.4
+              ferry copy --tls-verify=false docker://127.0.0.1:5000/nginx:latest oci:/tmp/nginx
+            """
+    )
+
+    @Argument(help: "Source image, e.g. docker://HOST/REPO:TAG.")
+    var source: String
+
+    @Argument(help: "Destination, e.g. oci:DIR[:TAG].")
+    var destination: String
+
+    @OptionGroup var transfer: TransferOptions
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let src: ImageLocation, dst: ImageLocation
+        let registry: RegistryOptions
+        let platform: PlatformChoice
+        do {
+            src = try ImageLocation(parsing: self.source)
+            dst = try ImageLocation(parsing: self.destination)
+            registry = try self.global.registryOptions()
+            platform = try self.transfer.platformChoice()
+        } catch {
+            throw Run.exit(for: error)
+        }
+        let renderer = ProgressRenderer(mode: self.global.progress, quiet: self.global.quiet)
+        let options = CopyOptions(platform: platform, jobs: self.transfer.jobs, registry: registry, progress: renderer.handler)
+        let quiet = self.global.quiet
+        try await Run.job {
+            let result = try await Copier(engine: CurlEngine()).copy(from: src, to: dst, options: options)
+            renderer.finish()
+            let elapsed = Date().timeIntervalSince(renderer.start)
+            if !quiet {
+                let rate = elapsed > 0 ? Int64(Double(result.bytesFetched) / elapsed) : 0
+                ProgressRenderer.write("copied \(result.source) to \(result.destination): \(result.blobsFetched) blobs fetched, \(result.blobsSkipped) already present, \(ByteCount(result.bytesFetched)) in \(String(format: "%.1f", elapsed)) s (\(ByteCount(rate))/s)\n")
+            }
+            print(result.digest)
+        }
+    }
+}
