@@ -16,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // C libraries from Debian -dev packages, with only the shims Swift cannot do without.
@@ -29,7 +30,11 @@ let package = Package(
         .target(name: "Transfer", dependencies: ["CCurl", "Codec"], swiftSettings: strict),
         .target(name: "Registry", dependencies: ["Transfer", "OCI", "Codec"], swiftSettings: strict),
         .target(name: "Stores", dependencies: ["OCI", "Codec"], swiftSettings: strict),
-        .target(name: "Mirror", dependencies: ["Registry", "Stores", "Transfer", "OCI", "Codec"], swiftSettings: strict),
+        .target(
+            name: "Mirror",
+            dependencies: ["Registry", "Stores", "Transfer", "OCI", "Codec", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "ferry",
             dependencies: ["Mirror", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -56,6 +61,6 @@ let package = Package(
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),
         .testTarget(name: "StoresTests", dependencies: ["Stores", "TestSupport"]),
         .testTarget(name: "MirrorTests", dependencies: ["Mirror", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "OCI"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "OCI", "Codec"]),
     ]
 )

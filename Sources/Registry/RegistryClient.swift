@@ -140,7 +140,8 @@ actor Endpoint {
                 let http = "http://\(host)"
                 do {
                     try await ping(http)
-                } catch let e2 as RegistryError where e2.code == .unreachable {
+                } catch {
+                    // A TLS port answers plain HTTP with 400: the HTTPS failure is the one that explains.
                     throw e
                 }
                 return http

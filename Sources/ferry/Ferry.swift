@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Ferry: AsyncParsableCommand {
@@ -15,4 +16,23 @@ struct Ferry: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [CopyCommand.self, InspectCommand.self]
     )
+
+    /// argument-parser exits 64 (EX_USAGE) on bad arguments; Ferry's contract is 2 (DESIGN §2).
+    static func main() async {
+        do {
+            var command = try Self.parseAsRoot()
+            if var async = command as? any AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if Self.exitCode(for: error) == .validationFailure {
+                let message = Self.fullMessage(for: error)
+                if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+                Foundation.exit(2)
+            }
+            Self.exit(withError: error)
+        }
+    }
 }

@@ -1,0 +1,64 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Failures give one line naming the image and the cause, the right exit code, and nothing unverified behind.
+@Suite struct CopyFailureTests {
+    @Test("usage errors exit 2")
+    func usage() async throws {
+        let cli = try CLI()
+        let badRef = try await cli.run(["copy", "docker://example.com/UPPER:x", "oci:/tmp/never"])
+        #expect(badRef.status == 2)
+        #expect(badRef.stderrString.contains("lowercase"))
+        let noTransport = try await cli.run(["copy", "nginx", "oci:/tmp/never"])
+        #expect(noTransport.status == 2)
+        #expect(noTransport.stderrString.contains("docker://"))
+        let badPlatform = try await cli.run(["copy", "--platform", "linux", "docker://a.example/b", "oci:/tmp/never"])
+        #expect(badPlatform.status == 2)
+    }
+
+    @Test("unknown manifest and unreachable registry exit 1 with the cause")
+    func notFoundAndUnreachable() async throws {
+        let registry = try await RegistryLauncher.launch(.http)
+        defer { registry.stop() }
+        let work = try TemporaryDirectory()
+        let cli = try CLI()
+        let missing = try await cli.run(["copy", "docker://\(registry.address)/no/such:tag", "oci:\(work.path)/x"])
+        #expect(missing.status == 1)
+        #expect(missing.stderrString.contains("no/such:tag"))
+        #expect(missing.stderrString.contains("not found"))
+
+        let port = try FreePort.pick()
+        let down = try await cli.run(["copy", "docker://127.0.0.1:\(port)/a/b:c", "oci:\(work.path)/y"])
+        #expect(down.status == 1)
+        #expect(down.stderrString.contains("cannot connect"))
+    }
+
+    @Test("a registry serving corrupt blob content: digest mismatch, exit 1, nothing unverified at a final path")
+    func corruptBlob() async throws {
+        let registry = try await RegistryLauncher.launch(.http)
+        defer { registry.stop() }
+        let work = try TemporaryDirectory()
+        let image = try ImageBuilder.write(ImageSpec(layers: [LayerSpec(size: 400_000), LayerSpec(size: 600_000)], seed: 5), to: work.appending("src"), tag: "c")
+        try await Seeder(registry).push(image, to: "bad/app", tag: "c")
+        // Flip bytes of one layer inside the registry's own storage: it serves what is on disk, unchecked.
+        let victim = try #require(image.manifests.first?.layers.last?.blob)
+        let stored = registry.rootDirectory.appendingPathComponent("docker/registry/v2/blobs/sha256/\(victim.hex.prefix(2))/\(victim.hex)/data")
+        var bytes = try Data(contentsOf: stored)
+        bytes[bytes.count / 2] ^= 0xff
+        try bytes.write(to: stored)
+
+        let layout = "\(work.path)/out"
+        let result = try await CLI().run(["copy", "--retries", "1", "docker://\(registry.address)/bad/app:c", "oci:\(layout)"])
+        #expect(result.status == 1)
+        #expect(result.stderrString.contains(victim.digest))
+        #expect(result.stderrString.contains("digest"))
+        #expect(!FileManager.default.fileExists(atPath: "\(layout)/blobs/sha256/\(victim.hex)"))
+        #expect(!FileManager.default.fileExists(atPath: "\(layout)/.ferry/tmp/\(victim.hex).partial"))
+        #expect(!FileManager.default.fileExists(atPath: "\(layout)/index.json"))
+        // Whatever did land is verified.
+        for name in try FileManager.default.contentsOfDirectory(atPath: "\(layout)/blobs/sha256") {
+            #expect(Codec_sha256(try Data(contentsOf: URL(fileURLWithPath: "\(layout)/blobs/sha256/\(name)"))) == name)
+        }
+    }
+}
