@@ -4,7 +4,7 @@
 SWIFT ?= swift
 CONFIG ?= debug
 DEBS := libcurl4-openssl-dev libzstd-dev zlib1g-dev libssl-dev libarchive-dev \
-        docker-registry skopeo apache2-utils openssl curl aria2 pigz zstd
+        docker-registry skopeo apache2-utils openssl curl aria2 pigz zstd python3 time
 BIN = $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path)
 
 .PHONY: all deps build release test demo bench perf clean

@@ -2,16 +2,16 @@ import Codec
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 // `write` alone would resolve to our own method inside `BlobFile`.
 #if canImport(Glibc)
-private let systemWrite = Glibc.write
+    private let systemWrite = Glibc.write
 #elseif canImport(Darwin)
-private let systemWrite = Darwin.write
+    private let systemWrite = Darwin.write
 #endif
 
 /// Writes one blob into `blobs/sha256/` of a layout: bytes go to a temporary file while being hashed, and the

@@ -2,9 +2,9 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A long-running child (a registry, a token service, a file server) whose output goes to files, stopped by PID.
@@ -46,17 +46,17 @@ public final class ChildProcess: Sendable {
         process.standardOutput = stdout
         process.standardError = stderr
         process.standardInput = FileHandle.nullDevice
+        // Once Foundation has reaped the child its PID may be reused: forget it then, not only in stop().
+        process.terminationHandler = { ended in LiveChildren.shared.remove(ended.processIdentifier) }
         do {
-            try process.run()
+            self.pid = try LiveChildren.shared.start(process)
         } catch {
             throw TestSupportError("could not start \(argv[0]): \(error)")
         }
         self.argv = argv
-        self.pid = process.processIdentifier
         self.stdoutFile = stdoutFile
         self.stderrFile = stderrFile
         self.process = ProcessHandle(process)
-        LiveChildren.shared.add(self.pid)
     }
 
     deinit { self.stop() }
@@ -108,20 +108,68 @@ private final class ProcessHandle: @unchecked Sendable {
     var terminationStatus: Int32 { self.process.terminationStatus }
 }
 
-/// PIDs of children not yet stopped, killed at a normal exit of this process (tests that forget `stop()`).
+/// PIDs of children not yet stopped, killed when this process ends without stopping them: at a normal exit
+/// (`atexit`) and on SIGINT, SIGTERM or SIGHUP. Foundation starts children in their own process group, so a
+/// Ctrl-C on `swift test` or a demo reaches only us; without this, their registries would live on.
+///
+/// The table is a fixed array of PID slots because the signal handler may only read memory and call `kill`
+/// (no locks, no allocation); writers serialise on a mutex.
 private final class LiveChildren: Sendable {
     static let shared: LiveChildren = {
         let children = LiveChildren()
-        atexit {
-            for pid in LiveChildren.shared.pids.withLock({ $0 }) {
-                kill(pid, SIGKILL)
-            }
+        atexit { LiveChildren.killAll() }
+        for number in [SIGINT, SIGTERM, SIGHUP] {
+            installHandler(number)
         }
         return children
     }()
 
-    private let pids = Mutex<Set<Int32>>([])
+    private static let capacity = 1024
+    private nonisolated(unsafe) static let slots: UnsafeMutablePointer<Int32> = {
+        let slots = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+        slots.initialize(repeating: 0, count: capacity)
+        return slots
+    }()
+    private let writers = Mutex<Void>(())
 
-    func add(_ pid: Int32) { _ = self.pids.withLock { $0.insert(pid) } }
-    func remove(_ pid: Int32) { _ = self.pids.withLock { $0.remove(pid) } }
+    /// Runs `process` and records its PID, under the lock so that a child ending at once cannot be
+    /// removed (by its termination handler) before it was added. More live children than slots are not
+    /// tracked (and then not killed on exit).
+    func start(_ process: Process) throws -> Int32 {
+        try self.writers.withLock { _ in
+            try process.run()
+            let pid = process.processIdentifier
+            if let free = (0..<Self.capacity).first(where: { Self.slots[$0] == 0 }) { Self.slots[free] = pid }
+            return pid
+        }
+    }
+
+    func remove(_ pid: Int32) {
+        self.writers.withLock { _ in
+            if let slot = (0..<Self.capacity).first(where: { Self.slots[$0] == pid }) { Self.slots[slot] = 0 }
+        }
+    }
+
+    /// Async-signal-safe: reads the slots and calls kill(2), nothing else.
+    static func killAll() {
+        for slot in 0..<self.capacity where self.slots[slot] > 0 {
+            kill(self.slots[slot], SIGKILL)
+        }
+    }
+
+    /// Takes over signal `number` only if nobody handles it (default action, which would end us without
+    /// cleanup); a program with its own handler, or ignoring the signal, keeps it.
+    private static func installHandler(_ number: Int32) {
+        let previous = signal(number, liveChildrenSignalHandler)
+        if previous != nil {  // nil is SIG_DFL
+            _ = signal(number, previous)
+        }
+    }
+}
+
+/// Kills live children, then dies of the same signal as we would have without the handler.
+private func liveChildrenSignalHandler(_ number: Int32) {
+    LiveChildren.killAll()
+    _ = signal(number, nil)
+    raise(number)
 }

@@ -63,7 +63,9 @@ struct LogLineContent: ContentGenerator {
         "/api/v1/orders/", "/api/v1/customers/", "/api/v2/inventory/items/", "/healthz?probe=", "/static/assets/app.",
         "/api/v1/auth/session/", "/metrics/scrape/", "/api/v1/search?q=",
     ].map { Array($0.utf8) }
-    private static let statuses: [[UInt8]] = ["200", "200", "200", "201", "204", "304", "404", "500"].map { Array($0.utf8) }
+    private static let statuses: [[UInt8]] = ["200", "200", "200", "201", "204", "304", "404", "500"].map {
+        Array($0.utf8)
+    }
 
     init(seed: UInt64) { self.random = WyRand(seed: seed) }
 
@@ -83,7 +85,8 @@ struct LogLineContent: ContentGenerator {
         }
     }
 
-    /// `2024-03-01T12:34:56.789Z INFO  [worker-07] GET /api/v1/orders/48213 status=200 bytes=1532 duration_ms=12 trace=9f3a6c1e0b2d4a17`
+    /// One line such as `2024-03-01T12:34:56.789Z INFO  [worker-07] GET /api/v1/orders/48213 status=200 bytes=1532
+    /// duration_ms=12 trace=9f3a6c1e0b2d4a17`.
     private mutating func makeLine() {
         let r = self.random.next()
         let s = self.random.next()

@@ -32,7 +32,8 @@ public enum ImageBuilder {
                     mediaType: types.manifest, config: config, layers: layers[p].map { ImageJSON.descriptor($0.blob) }),
                 mediaType: types.manifest, in: blobs)
             manifests.append(
-                BuiltImage.Manifest(platform: platform, isAttestation: false, manifest: manifest, config: config, layers: layers[p]))
+                BuiltImage.Manifest(
+                    platform: platform, isAttestation: false, manifest: manifest, config: config, layers: layers[p]))
         }
 
         if spec.attestation {
@@ -46,7 +47,8 @@ public enum ImageBuilder {
             top = manifests[0].manifest
         } else {
             let entries = try manifests.map(self.indexEntry)
-            top = try self.writeBlob(try ImageJSON.index(mediaType: types.index, manifests: entries), mediaType: types.index, in: blobs)
+            top = try self.writeBlob(
+                try ImageJSON.index(mediaType: types.index, manifests: entries), mediaType: types.index, in: blobs)
         }
         try OCILayoutIndex.add(top, tag: tag, to: layout)
 
@@ -95,12 +97,17 @@ public enum ImageBuilder {
         let types = ImageSpec.MediaTypes.oci
         let statement = try ImageJSON.attestationStatement(subject: image.manifest.digest, platform: image.platform)
         let layerBlob = try self.writeBlob(statement, mediaType: "application/vnd.in-toto+json", in: blobs)
-        let layer = BuiltImage.Layer(blob: layerBlob, diffID: layerBlob.digest, uncompressedSize: layerBlob.size, fileName: "")
-        let config = try self.writeBlob(try ImageJSON.attestationConfig(diffID: layerBlob.digest), mediaType: types.config, in: blobs)
+        let layer = BuiltImage.Layer(
+            blob: layerBlob, diffID: layerBlob.digest, uncompressedSize: layerBlob.size, fileName: "")
+        let config = try self.writeBlob(
+            try ImageJSON.attestationConfig(diffID: layerBlob.digest), mediaType: types.config, in: blobs)
         let manifest = try self.writeBlob(
             try ImageJSON.manifest(
                 mediaType: types.manifest, config: config,
-                layers: [ImageJSON.descriptor(layerBlob, extra: ["annotations": ["in-toto.io/predicate-type": "https://spdx.dev/Document"]])]),
+                layers: [
+                    ImageJSON.descriptor(
+                        layerBlob, extra: ["annotations": ["in-toto.io/predicate-type": "https://spdx.dev/Document"]])
+                ]),
             mediaType: types.manifest, in: blobs)
         return BuiltImage.Manifest(
             platform: "unknown/unknown", isAttestation: true, manifest: manifest, config: config, layers: [layer],

@@ -66,7 +66,8 @@ enum ImageJSON {
             "predicateType": "https://spdx.dev/Document",
             "subject": [
                 [
-                    "name": "pkg:docker/ferry/synthetic?platform=" + platform.replacingOccurrences(of: "/", with: "%2F"),
+                    "name": "pkg:docker/ferry/synthetic?platform="
+                        + platform.replacingOccurrences(of: "/", with: "%2F"),
                     "digest": ["sha256": String(subject.dropFirst("sha256:".count))],
                 ]
             ],

@@ -58,7 +58,8 @@ enum LayerWriter {
             try file.write(compressed)
 
             let digest = try file.commit()
-            return Result(digest: digest, size: file.size, diffID: "sha256:" + tarHash.hexDigest(), uncompressedSize: tarSize)
+            return Result(
+                digest: digest, size: file.size, diffID: "sha256:" + tarHash.hexDigest(), uncompressedSize: tarSize)
         } catch {
             file.discard()
             throw error

@@ -24,18 +24,18 @@ public struct PrivateCA: Sendable {
         // Our own config, so Debian's /etc/ssl/openssl.cnf defaults cannot add or clash with extensions.
         let config = directory.appendingPathComponent("ca.cnf")
         try """
-            [req]
-            distinguished_name = dn
-            prompt = no
-            x509_extensions = ca
-            [dn]
-            CN = \(commonName)
-            [ca]
-            basicConstraints = critical,CA:TRUE
-            keyUsage = critical,keyCertSign,cRLSign
-            subjectKeyIdentifier = hash
+        [req]
+        distinguished_name = dn
+        prompt = no
+        x509_extensions = ca
+        [dn]
+        CN = \(commonName)
+        [ca]
+        basicConstraints = critical,CA:TRUE
+        keyUsage = critical,keyCertSign,cRLSign
+        subjectKeyIdentifier = hash
 
-            """.write(to: config, atomically: true, encoding: .utf8)
+        """.write(to: config, atomically: true, encoding: .utf8)
         try await self.generateKey(key)
         try await ProcessRunner.check([
             "openssl", "req", "-x509", "-new", "-config", config.path, "-key", key.path,
@@ -60,13 +60,13 @@ public struct PrivateCA: Sendable {
         let requestConfig = self.directory.appendingPathComponent("\(name)-req.cnf")
         let extensions = self.directory.appendingPathComponent("\(name)-ext.cnf")
         try """
-            [req]
-            distinguished_name = dn
-            prompt = no
-            [dn]
-            CN = \(commonName)
+        [req]
+        distinguished_name = dn
+        prompt = no
+        [dn]
+        CN = \(commonName)
 
-            """.write(to: requestConfig, atomically: true, encoding: .utf8)
+        """.write(to: requestConfig, atomically: true, encoding: .utf8)
         var lines = [
             "basicConstraints = critical,CA:FALSE",
             "keyUsage = critical,digitalSignature",

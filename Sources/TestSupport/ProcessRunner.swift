@@ -76,7 +76,8 @@ public enum ProcessRunner {
         environment: [String: String] = [:],
         currentDirectory: URL? = nil
     ) async throws -> ProcessResult {
-        let result = try await self.run(argv, stdin: stdin, environment: environment, currentDirectory: currentDirectory)
+        let result = try await self.run(
+            argv, stdin: stdin, environment: environment, currentDirectory: currentDirectory)
         guard result.succeeded else {
             throw TestSupportError(
                 "\(argv.joined(separator: " ")) exited with \(result.status): "

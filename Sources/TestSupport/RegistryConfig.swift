@@ -3,6 +3,10 @@ import Foundation
 /// The registry's configuration file, written as JSON (a subset of YAML, so `docker-registry serve` reads it)
 /// to get quoting right for free.
 struct RegistryConfig {
+    /// Signs upload state (`_state`). One secret for every registry this process starts, so an upload begun on
+    /// one registry can go on through another sharing its storage; without one, each registry invents its own.
+    static let secret = UUID().uuidString
+
     var address: String
     var rootDirectory: URL
     var logLevel: String
@@ -14,23 +18,19 @@ struct RegistryConfig {
     func write(to url: URL) throws {
         var http: [String: Any] = [
             "addr": self.address,
-            // A fixed secret: without one, the registry makes a random one per start and warns; ours is per launch.
-            "secret": UUID().uuidString,
+            "secret": Self.secret,
             "headers": ["X-Content-Type-Options": ["nosniff"]],
         ]
         if let tls = self.tls {
             http["tls"] = ["certificate": tls.certificate.path, "key": tls.key.path]
         }
-        var storage: [String: Any] = [
+        // No blob descriptor cache: registries sharing a storage root must see each other's deletes at once.
+        let storage: [String: Any] = [
             "filesystem": ["rootdirectory": self.rootDirectory.path],
             "delete": ["enabled": true],
             // Purging would delete uploads that a resume test left half done on purpose.
             "maintenance": ["uploadpurging": ["enabled": false]],
         ]
-        if self.redirectBaseURL == nil {
-            // Blob descriptors cached in memory, as the Debian default config has it.
-            storage["cache"] = ["blobdescriptor": "inmemory"]
-        }
         var config: [String: Any] = [
             "version": "0.1",
             "log": ["level": self.logLevel, "accesslog": ["disabled": self.logLevel != "debug"]],
@@ -51,7 +51,8 @@ struct RegistryConfig {
         if let base = self.redirectBaseURL {
             config["middleware"] = ["storage": [["name": "redirect", "options": ["baseurl": base]]]]
         }
-        let data = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        let data = try JSONSerialization.data(
+            withJSONObject: config, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         try data.write(to: url, options: .atomic)
     }
 }

@@ -24,7 +24,8 @@ struct RegistryCurl: Sendable {
     /// - Parameters:
     ///   - method: `GET`, `HEAD`, `POST`, `PUT`, …
     ///   - uploadFile: sent as the body (`curl -T`), streamed from disk whatever its size.
-    func request(_ method: String, _ url: String, headers: [String] = [], uploadFile: URL? = nil) async throws -> Reply {
+    func request(_ method: String, _ url: String, headers: [String] = [], uploadFile: URL? = nil) async throws -> Reply
+    {
         // -i puts the response headers before the body on stdout; `Expect:` (empty) saves a round trip per upload.
         var argv = ["curl", "-sS", "-i", "-H", "Expect:"]
         if method == "HEAD" {
@@ -72,7 +73,8 @@ struct RegistryCurl: Sendable {
             var headers: [String: String] = [:]
             for line in lines.dropFirst() {
                 guard let colon = line.firstIndex(of: ":") else { continue }
-                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                    in: .whitespaces)
             }
             return Reply(status: status, headers: headers, body: Data(body))
         }

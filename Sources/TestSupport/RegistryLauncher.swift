@@ -25,7 +25,9 @@ public enum RegistryLauncher {
         storageRoot: URL? = nil,
         logLevel: String = "warn"
     ) async throws -> TestRegistry {
-        let work = try TemporaryDirectory(prefix: "ferry-registry-")
+        RegistryJanitor.sweep()
+        let work = try TemporaryDirectory(prefix: RegistryJanitor.prefix)
+        try RegistryJanitor.claim(work)
         let root = storageRoot ?? work.appending("storage")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         var config = RegistryConfig(address: "", rootDirectory: root, logLevel: logLevel)
@@ -107,6 +109,7 @@ public enum RegistryLauncher {
                 ["docker-registry", "serve", configFile.path],
                 stdoutFile: work.appending("registry.stdout"), stderrFile: work.appending("registry.log"),
                 removingEnvironmentPrefix: "REGISTRY_")
+            RegistryJanitor.record(registry, in: work)
             let url = "\(scheme)://127.0.0.1:\(port)/v2/"
             if try await self.waitUntilServing(url, caCertPath: caCertPath, process: registry) {
                 return (registry, port, configFile)
@@ -122,8 +125,10 @@ public enum RegistryLauncher {
     /// False if the process died or the time ran out.
     private static func waitUntilServing(_ url: String, caCertPath: URL?, process: ChildProcess) async throws -> Bool {
         let deadline = ContinuousClock.now + self.startupTimeout
-        var argv = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %header{docker-distribution-api-version}",
-                    "--max-time", "2"]
+        var argv = [
+            "curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %header{docker-distribution-api-version}",
+            "--max-time", "2",
+        ]
         if let caCertPath { argv += ["--cacert", caCertPath.path] }
         argv.append(url)
         while ContinuousClock.now < deadline {
@@ -144,6 +149,7 @@ public enum RegistryLauncher {
     ) async throws -> (ChildProcess, String) {
         let helper = try ChildProcess(
             argv, stdoutFile: work.appending("\(name).stdout"), stderrFile: work.appending("\(name).log"))
+        RegistryJanitor.record(helper, in: work)
         let deadline = ContinuousClock.now + self.startupTimeout
         while ContinuousClock.now < deadline {
             for line in helper.stdout().split(separator: "\n") where line.hasPrefix("listening ") {
@@ -154,7 +160,8 @@ public enum RegistryLauncher {
         }
         helper.stop()
         throw TestSupportError(
-            "ferry-testkit \(name) did not report `listening HOST:PORT`; its output:\n\(helper.stdout())\(helper.stderr())")
+            "ferry-testkit \(name) did not report `listening HOST:PORT`; its output:\n"
+                + helper.stdout() + helper.stderr())
     }
 
     /// Writes a bcrypt htpasswd file (the only hash registry 2.8 accepts). The file must exist before the registry

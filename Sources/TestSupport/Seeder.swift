@@ -68,7 +68,8 @@ public struct Seeder: Sendable {
         let outcomes = try await self.pushBlobs(blobs, of: image, base: base, curl: curl)
 
         for manifest in image.manifests where manifest.manifest != image.top {
-            try await self.putManifest(manifest.manifest, of: image, base: base, reference: manifest.manifest.digest, curl: curl)
+            try await self.putManifest(
+                manifest.manifest, of: image, base: base, reference: manifest.manifest.digest, curl: curl)
         }
         try await self.putManifest(image.top, of: image, base: base, reference: tag ?? image.digest, curl: curl)
 
@@ -92,12 +93,16 @@ public struct Seeder: Sendable {
             var outcomes: [BlobOutcome] = []
             for _ in 0..<self.parallelism {
                 guard let blob = pending.next() else { break }
-                group.addTask { try await Self.pushBlob(blob, from: image.path(of: blob.digest), base: base, curl: curl) }
+                group.addTask {
+                    try await Self.pushBlob(blob, from: image.path(of: blob.digest), base: base, curl: curl)
+                }
             }
             while let outcome = try await group.next() {
                 outcomes.append(outcome)
                 if let blob = pending.next() {
-                    group.addTask { try await Self.pushBlob(blob, from: image.path(of: blob.digest), base: base, curl: curl) }
+                    group.addTask {
+                        try await Self.pushBlob(blob, from: image.path(of: blob.digest), base: base, curl: curl)
+                    }
                 }
             }
             return outcomes

@@ -80,11 +80,7 @@ final class ProxyConnection: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // Resets by clients that give up (a cut, a timeout) are normal here; anything else is worth a line.
-        if let error = error as? IOError, [ECONNRESET, EPIPE].contains(error.errnoCode) {
-        } else {
-            Log.info("client connection: \(error)")
-        }
+        if !isOrdinaryDisconnect(error) { Log.info("client connection: \(error)") }
         self.closeClient()
     }
 
@@ -132,8 +128,10 @@ final class ProxyConnection: ChannelInboundHandler {
                     if let limit = exchange.faults.maxBody, exchange.requestBodyBytes > limit {
                         // A chunked body that turned out too long: it can't be taken back from upstream,
                         // so both connections go, with a 413 to the client if nothing was answered yet.
-                        channel.close(promise: nil)
+                        // answerLocally first: it takes the exchange off upstream, so the close isn't seen as a 502.
                         self.answerLocally(exchange, .payloadTooLarge, message: "request body over \(limit) bytes")
+                        self.upstream = .none
+                        channel.close(promise: nil)
                         return
                     }
                     self.shared.stats.requestBody(chunk.readableBytes, exchange.pathClass)
@@ -239,6 +237,10 @@ final class ProxyConnection: ChannelInboundHandler {
             .connectTimeout(.seconds(10))
             .channelOption(.autoRead, value: false)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            // Reads of up to 256 KiB, one per read() call: fewer trips through the pipeline per byte
+            // (loopback delivers big segments), and at most 256 KiB waits in `pending` per connection.
+            .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 65536, maximum: 262_144))
+            .channelOption(.maxMessagesPerRead, value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
@@ -318,8 +320,10 @@ final class ProxyConnection: ChannelInboundHandler {
         )
         if exchange.closeAfter {
             self.closeClient()
-        } else {
+        } else if exchange.requestEnded {
             self.finishIfDone(exchange)
+        } else {
+            self.processInbound()  // drops the rest of the request (its end), which finishes the exchange
         }
     }
 

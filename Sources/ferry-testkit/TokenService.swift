@@ -107,7 +107,7 @@ final class TokenService: Sendable {
         scopes: [Scope],
         refreshToken: String?,
         oauth: Bool = false,
-        grant: String = "basic"
+        grant: String = "get"
     ) -> Outcome {
         let granted = self.grant(scopes, to: account)
         let now = Int(Date().timeIntervalSince1970)

@@ -29,7 +29,7 @@ final class UpstreamHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        Log.info("upstream: \(error)")
+        if !isOrdinaryDisconnect(error) { Log.info("upstream: \(error)") }
         context.close(promise: nil)
     }
 }

@@ -14,6 +14,11 @@ let usage = """
            ferry-testkit serve-files  --listen HOST:PORT --root DIR
            ferry-testkit proxy        --listen HOST:PORT --upstream HOST:PORT [--control HOST:PORT]
                                       [--fault SPEC ...]
+           ferry-testkit registry     [--variant http|http-basic|https|https-basic|token|redirect] [--user U:P]
+                                      [--root DIR] [--info FILE]
+           ferry-testkit image        --out DIR [--tag T] [--size 512MiB] [--layers N] [--platforms a,b]
+                                      [--docker] [--compressible] [--attestation] [--seed N]
+           ferry-testkit seed         --layout DIR --to http(s)://HOST:PORT/REPO[:TAG] [--user U:P] [--ca-cert F]
     Listen addresses must be loopback (127.0.0.0/8). See Sources/ferry-testkit/README.md.
     """
 
@@ -25,13 +30,16 @@ do {
     case "token-server": try TokenServer.run(try TokenServer.Options(parsing: rest))
     case "serve-files": try FileServer.run(try FileServer.Options(parsing: rest))
     case "proxy": try FaultProxy.run(try FaultProxy.Options(parsing: rest))
+    case "registry": try FixtureCommands.registry(rest)
+    case "image": try FixtureCommands.image(rest)
+    case "seed": try FixtureCommands.seed(rest)
     case "-h", "--help", "help":
         Log.stdout(usage)
         exit(0)
     default: throw UsageError("unknown subcommand '\(command)'")
     }
 } catch let error as UsageError {
-    Log.error("\(error.message)\n\(usage)")
+    Log.error("\(error.message) (see ferry-testkit --help)")
     exit(2)
 } catch {
     Log.error("\(error)")

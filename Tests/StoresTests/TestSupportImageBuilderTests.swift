@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite("TestSupport: synthetic images")
 struct TestSupportImageBuilderTests {
@@ -35,9 +35,10 @@ struct TestSupportImageBuilderTests {
         #expect(layers[1].blob.size > layers[1].uncompressedSize)
         #expect(layers[1].blob.size < layers[1].uncompressedSize + 4096)
         #expect(layers[3].blob.size * 3 < layers[3].uncompressedSize)
-        #expect(layers.map(\.uncompressedSize) == [
-            512 + Self.mib + 123 + (512 - 123) + 1024, 512 + 2 * Self.mib + 1024, 512 + 1024, 512 + 300_032 + 1024,
-        ])
+        #expect(
+            layers.map(\.uncompressedSize) == [
+                512 + Self.mib + 123 + (512 - 123) + 1024, 512 + 2 * Self.mib + 1024, 512 + 1024, 512 + 300_032 + 1024,
+            ])
     }
 
     @Test("a multi-arch Docker image with attestations is a consistent layout")
@@ -49,12 +50,14 @@ struct TestSupportImageBuilderTests {
         let image = try ImageBuilder.write(spec, to: dir.url, tag: "multi")
         #expect(image.isIndex)
         #expect(image.mediaType == "application/vnd.docker.distribution.manifest.list.v2+json")
-        #expect(image.manifests.map(\.platform) == ["linux/amd64", "linux/arm64/v8", "unknown/unknown", "unknown/unknown"])
+        #expect(
+            image.manifests.map(\.platform) == ["linux/amd64", "linux/arm64/v8", "unknown/unknown", "unknown/unknown"])
         #expect(image.platformManifests.count == 2)
         for manifest in image.platformManifests {
             #expect(manifest.manifest.mediaType == "application/vnd.docker.distribution.manifest.v2+json")
             #expect(manifest.config.mediaType == "application/vnd.docker.container.image.v1+json")
-            #expect(manifest.layers.allSatisfy { $0.blob.mediaType == "application/vnd.docker.image.rootfs.diff.tar.gzip" })
+            #expect(
+                manifest.layers.allSatisfy { $0.blob.mediaType == "application/vnd.docker.image.rootfs.diff.tar.gzip" })
         }
         // Platforms get different layers, as real multi-arch images do.
         #expect(Set(image.manifests[0].layers.map(\.diffID)).isDisjoint(with: image.manifests[1].layers.map(\.diffID)))
@@ -66,9 +69,13 @@ struct TestSupportImageBuilderTests {
             ($0["annotations"] as? [String: String])?["vnd.docker.reference.type"] == "attestation-manifest"
         }
         #expect(attestations.count == 2)
-        #expect(attestations.map { ($0["annotations"] as? [String: String])?["vnd.docker.reference.digest"] }
-            == image.platformManifests.map(\.manifest.digest))
-        #expect(attestations.allSatisfy { ($0["platform"] as? [String: String]) == ["os": "unknown", "architecture": "unknown"] })
+        #expect(
+            attestations.map { ($0["annotations"] as? [String: String])?["vnd.docker.reference.digest"] }
+                == image.platformManifests.map(\.manifest.digest))
+        #expect(
+            attestations.allSatisfy {
+                ($0["platform"] as? [String: String]) == ["os": "unknown", "architecture": "unknown"]
+            })
     }
 
     @Test("the same spec gives the same digests; another seed gives others")
@@ -99,7 +106,6 @@ struct TestSupportImageBuilderTests {
     }
 }
 
-
 /// Checks a generated layout with independent tools (`sha256sum`, `gzip`, `tar`), not with the code that wrote it.
 enum LayoutChecks {
     static func json(_ url: URL) throws -> [String: Any] {
@@ -122,8 +128,10 @@ enum LayoutChecks {
     static func verify(_ image: BuiltImage) async throws {
         let layout = image.layout
         #expect(FileManager.default.fileExists(atPath: layout.appendingPathComponent("oci-layout").path))
-        let files = try FileManager.default.contentsOfDirectory(atPath: layout.appendingPathComponent("blobs/sha256").path)
-        #expect(Set(files) == Set(image.blobs.map(\.hex)), "blobs/sha256 holds exactly the image's blobs, no temp files")
+        let files = try FileManager.default.contentsOfDirectory(
+            atPath: layout.appendingPathComponent("blobs/sha256").path)
+        #expect(
+            Set(files) == Set(image.blobs.map(\.hex)), "blobs/sha256 holds exactly the image's blobs, no temp files")
         for blob in image.blobs {
             let path = image.path(of: blob.digest)
             #expect(try await self.sha256sum(path) == blob.digest)
@@ -133,9 +141,10 @@ enum LayoutChecks {
 
         let index = try self.json(layout.appendingPathComponent("index.json"))
         let entries = try #require(index["manifests"] as? [[String: Any]])
-        let entry = try #require(entries.first {
-            ($0["annotations"] as? [String: String])?["org.opencontainers.image.ref.name"] == image.tag
-        })
+        let entry = try #require(
+            entries.first {
+                ($0["annotations"] as? [String: String])?["org.opencontainers.image.ref.name"] == image.tag
+            })
         #expect(entry["digest"] as? String == image.digest)
         #expect(entry["size"] as? Int == image.top.size)
         #expect(entry["mediaType"] as? String == image.mediaType)
@@ -172,8 +181,9 @@ enum LayoutChecks {
             let diffIDs = try #require(rootfs["diff_ids"] as? [String])
             #expect(diffIDs == manifest.layers.map(\.diffID))
             if manifest.isAttestation { continue }
-            #expect([configDocument["os"], configDocument["architecture"], configDocument["variant"]]
-                .compactMap { $0 as? String }.joined(separator: "/") == manifest.platform)
+            #expect(
+                [configDocument["os"], configDocument["architecture"], configDocument["variant"]]
+                    .compactMap { $0 as? String }.joined(separator: "/") == manifest.platform)
 
             for layer in manifest.layers {
                 let path = image.path(of: layer.blob.digest)

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Real registries (docker-registry 2.8) seeded with synthetic images, checked with skopeo and curl.
 @Suite("TestSupport: registries and seeding")
@@ -48,15 +48,20 @@ struct TestSupportRegistryTests {
         try await seeder.push(multi, to: "synthetic/multi")
 
         let insecure = ["--tls-verify=false"]
-        #expect(try await Self.servedDigest(registry.reference("synthetic/oci", tag: "v1"), extra: insecure) == oci.digest)
-        #expect(try await Self.servedDigest(registry.reference("synthetic/multi", tag: "multi"), extra: insecure) == multi.digest)
+        #expect(
+            try await Self.servedDigest(registry.reference("synthetic/oci", tag: "v1"), extra: insecure) == oci.digest)
+        #expect(
+            try await Self.servedDigest(registry.reference("synthetic/multi", tag: "multi"), extra: insecure)
+                == multi.digest)
         for child in multi.manifests {
             let reference = "docker://\(registry.address)/synthetic/multi@\(child.manifest.digest)"
             #expect(try await Self.servedDigest(reference, extra: insecure) == child.manifest.digest)
         }
         // A layer comes back byte for byte.
         let layer = try #require(oci.manifests.first?.layers.last)
-        let blob = try await ProcessRunner.check(["curl", "-sSf", "\(registry.url)/v2/synthetic/oci/blobs/\(layer.blob.digest)"])
+        let blob = try await ProcessRunner.check([
+            "curl", "-sSf", "\(registry.url)/v2/synthetic/oci/blobs/\(layer.blob.digest)",
+        ])
         #expect(try await LayoutChecks.sha256sum(blob.stdout) == layer.blob.digest)
 
         // Seeding again finds every blob there already.
@@ -120,8 +125,9 @@ struct TestSupportRegistryTests {
         let certs = try TemporaryDirectory()
         try FileManager.default.copyItem(at: ca, to: certs.appending("ca.crt"))
         let reference = registry.reference("secure/image", tag: "v1")
-        #expect(try await Self.servedDigest(
-            reference, extra: ["--cert-dir", certs.path, "--creds", Self.alice.colonSeparated]) == image.digest)
+        #expect(
+            try await Self.servedDigest(
+                reference, extra: ["--cert-dir", certs.path, "--creds", Self.alice.colonSeparated]) == image.digest)
         let anonymous = try await ProcessRunner.run(["skopeo", "inspect", "--raw", "--cert-dir", certs.path, reference])
         #expect(anonymous.status != 0)
     }
@@ -133,7 +139,8 @@ struct TestSupportRegistryTests {
         let v2 = "\(registry.url)/v2/"
         #expect(try await Self.status(["-u", Self.alice.colonSeparated, v2]) == "200")
         #expect(try await Self.status([v2]) == "401")
-        let htpasswd = try String(contentsOf: registry.workDirectory.appendingPathComponent("htpasswd"), encoding: .utf8)
+        let htpasswd = try String(
+            contentsOf: registry.workDirectory.appendingPathComponent("htpasswd"), encoding: .utf8)
         #expect(htpasswd.hasPrefix("alice:$2y$"), "bcrypt, the only hash registry 2.8 accepts")
     }
 
@@ -148,8 +155,9 @@ struct TestSupportRegistryTests {
         let secure = try await RegistryLauncher.launch(.https(basicAuth: nil), storageRoot: storage.url)
         defer { secure.stop() }
         #expect(secure.rootDirectory == storage.url)
-        #expect(try await Self.servedDigest(
-            secure.reference("shared/image", tag: "v1"), extra: ["--tls-verify=false"]) == image.digest)
+        #expect(
+            try await Self.servedDigest(
+                secure.reference("shared/image", tag: "v1"), extra: ["--tls-verify=false"]) == image.digest)
         secure.stop()
         #expect(FileManager.default.fileExists(atPath: storage.appending("docker").path), "a given root is kept")
     }
@@ -172,8 +180,9 @@ struct TestSupportTestkitRegistryTests {
         let image = try TestSupportRegistryTests.multiArchDocker(in: dir.url)
         try await Seeder(registry).push(image, to: "token/image")
         let reference = registry.reference("token/image", tag: "multi")
-        #expect(try await TestSupportRegistryTests.servedDigest(
-            reference, extra: ["--tls-verify=false", "--creds", alice.colonSeparated]) == image.digest)
+        #expect(
+            try await TestSupportRegistryTests.servedDigest(
+                reference, extra: ["--tls-verify=false", "--creds", alice.colonSeparated]) == image.digest)
         let wrong = try await ProcessRunner.run(
             ["skopeo", "inspect", "--raw", "--tls-verify=false", "--creds", "alice:nope", reference])
         #expect(wrong.status != 0)
@@ -205,5 +214,46 @@ struct TestSupportTestkitRegistryTests {
         for blob in image.blobs {
             #expect(try await LayoutChecks.sha256sum(target.appending("blobs/sha256/\(blob.hex)")) == blob.digest)
         }
+    }
+
+    @Test("a launcher killed with SIGKILL leaves nothing running or on disk after the next launch")
+    func janitor() async throws {
+        let dir = try TemporaryDirectory()
+        let info = dir.appending("info.json")
+        // ferry-testkit's `registry` command is a launcher in another process, which we can kill outright.
+        let launcher = try ChildProcess(
+            [try Binaries.testkit.path, "registry", "--variant", "redirect", "--info", info.path],
+            stdoutFile: dir.appending("out"), stderrFile: dir.appending("err"))
+        defer { launcher.stop() }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !FileManager.default.fileExists(atPath: info.path), launcher.isRunning, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let details = try LayoutChecks.json(info)
+        let logFile = try #require(details["logFile"] as? String)
+        let work = URL(fileURLWithPath: logFile).deletingLastPathComponent()
+        let children = try String(contentsOf: work.appendingPathComponent("children"), encoding: .utf8)
+        let pids = children.split(separator: "\n").compactMap { Int32($0.split(separator: "\t").first ?? "") }
+        #expect(pids.count == 2, "the file server and the registry")
+        #expect(pids.contains(try #require(details["pid"] as? Int32)))
+
+        kill(launcher.pid, SIGKILL)
+        #expect(launcher.waitForExit(.seconds(5)))
+        #expect(pids.allSatisfy { kill($0, 0) == 0 }, "orphans live on until someone cleans up")
+
+        let next = try await RegistryLauncher.launch(.http)
+        next.stop()
+        #expect(!FileManager.default.fileExists(atPath: work.path))
+        // Killed orphans are reaped by init shortly; until then they are zombies.
+        let reaped = ContinuousClock.now + .seconds(5)
+        func gone(_ pid: Int32) -> Bool {
+            guard kill(pid, 0) == 0 else { return true }
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            return stat.contains(") Z ")
+        }
+        while !pids.allSatisfy(gone) && ContinuousClock.now < reaped {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(pids.allSatisfy(gone))
     }
 }

@@ -1,6 +1,7 @@
 import Codec
 import Foundation
 import Testing
+
 @testable import TestSupport
 
 /// The small parts under the builders and launchers: gzip, tar framing, process running.
@@ -65,7 +66,8 @@ struct TestSupportToolsTests {
     func processRunner() async throws {
         let echoed = try await ProcessRunner.run(["cat"], stdin: Data("hello\n".utf8))
         #expect(echoed.status == 0 && echoed.stdoutString == "hello\n")
-        let env = try await ProcessRunner.run(["sh", "-c", "echo \"$FERRY_PROBE\" >&2; exit 3"], environment: ["FERRY_PROBE": "a b;c"])
+        let env = try await ProcessRunner.run(
+            ["sh", "-c", "echo \"$FERRY_PROBE\" >&2; exit 3"], environment: ["FERRY_PROBE": "a b;c"])
         #expect(env.status == 3)
         #expect(env.stderrString == "a b;c\n")
         // An argument with shell metacharacters arrives as one argument.
@@ -74,7 +76,9 @@ struct TestSupportToolsTests {
         await #expect(throws: TestSupportError.self) { try await ProcessRunner.check(["false"]) }
         #expect(throws: TestSupportError.self) { try ProcessRunner.executable("no-such-tool-ferry") }
         // Large output on both pipes at once does not deadlock.
-        let big = try await ProcessRunner.check(["sh", "-c", "head -c 3000000 /dev/zero; head -c 3000000 /dev/zero >&2"])
+        let big = try await ProcessRunner.check([
+            "sh", "-c", "head -c 3000000 /dev/zero; head -c 3000000 /dev/zero >&2",
+        ])
         #expect(big.stdout.count == 3_000_000 && big.stderr.count == 3_000_000)
     }
 

@@ -12,7 +12,8 @@ final class ProgressRenderer: Sendable {
         var finished = 0
         var skipped = 0
         var retries = 0
-        var lastDraw = Date.distantPast
+        /// The first line waits one interval too: a job that ends quickly prints only its summary.
+        var lastDraw = Date()
         var drew = false
     }
 
@@ -56,7 +57,7 @@ final class ProgressRenderer: Sendable {
                 return nil
             }
             let now = Date()
-            let interval = self.mode == .tty ? 0.25 : 5.0
+            let interval = self.mode == .tty ? 0.25 : 3.0
             guard now.timeIntervalSince(c.lastDraw) >= interval else { return nil }
             c.lastDraw = now
             c.drew = true

@@ -1,0 +1,69 @@
+import Foundation
+import OCI
+
+/// One line of the `--map FILE` that `ferry load` and `ferry sync` write and `ferry rewrite` reads:
+/// where a source image went, and the digest it was pushed with.
+public struct ImageMapEntry: Sendable, Hashable, Codable {
+    public var source: Reference
+    public var target: Reference
+    public var digest: Digest
+
+    public init(source: Reference, target: Reference, digest: Digest) {
+        self.source = source
+        self.target = target
+        self.digest = digest
+    }
+
+    /// The target pinned to the pushed digest: `REG/NS/app:1.0@sha256:…`.
+    public var pinned: Reference { self.target.with(digest: self.digest) }
+}
+
+/// The `--map FILE` format, JSON `[{"source", "target", "digest"}]` (DESIGN §2).
+public enum ImageMap {
+    /// Reads a map file; every reference and digest is validated.
+    public static func read(from path: String) throws(MirrorError) -> [ImageMapEntry] {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw MirrorError(.failed, "cannot read the map \(path): \(error.localizedDescription)")
+        }
+        do {
+            return try JSONDecoder().decode([ImageMapEntry].self, from: data)
+        } catch let DecodingError.dataCorrupted(context) {
+            throw MirrorError(.failed, "\(path) is not a Ferry image map: \(context.debugDescription)")
+        } catch {
+            throw MirrorError(.failed, "\(path) is not a Ferry image map ([{\"source\", \"target\", \"digest\"}]): \(error)")
+        }
+    }
+
+    /// The JSON for `entries`, sorted by source so the file diffs well between runs.
+    public static func encode(_ entries: [ImageMapEntry]) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let sorted = entries.sorted { $0.source.description < $1.source.description }
+        // Encoding strings and validated values cannot fail.
+        return (try? encoder.encode(sorted)) ?? Data("[]".utf8)
+    }
+
+    /// Writes `entries` to `path` atomically.
+    public static func write(_ entries: [ImageMapEntry], to path: String) throws(MirrorError) {
+        do {
+            try (Self.encode(entries) + Data("\n".utf8)).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw MirrorError(.failed, "cannot write the map \(path): \(error.localizedDescription)")
+        }
+    }
+
+    /// The entry for `reference`: the same full reference, else (when it has a digest) the same repository
+    /// and digest, else the same repository and tag. A map written from `app:1.0` answers for
+    /// `app:1.0@sha256:…` only when the digests agree.
+    public static func entry(for reference: Reference, in entries: [ImageMapEntry]) -> ImageMapEntry? {
+        if let exact = entries.first(where: { $0.source == reference }) { return exact }
+        let sameName = entries.filter { $0.source.name == reference.name }
+        if let digest = reference.digest {
+            return sameName.first { $0.source.digest == digest || $0.digest == digest }
+        }
+        return sameName.first { $0.source.tag == reference.tag }
+    }
+}

@@ -1,0 +1,126 @@
+"""Shared perf harness: real registries from ferry-testkit, synthetic images, timed runs with peak RSS.
+
+Used by the perf/*.py cases. Only the Python standard library; traffic stays on loopback.
+"""
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+
+class Bins:
+    def __init__(self, bin_dir):
+        self.dir = os.path.abspath(bin_dir)
+        self.ferry = os.path.join(self.dir, "ferry")
+        self.testkit = os.path.join(self.dir, "ferry-testkit")
+        for b in (self.ferry, self.testkit):
+            if not os.access(b, os.X_OK):
+                sys.exit(f"perf: {b} is missing; run `swift build -c release` first (make bench does)")
+
+
+class Registry:
+    """A real Distribution registry started by `ferry-testkit registry`; stopped by PID."""
+
+    def __init__(self, bins, work, variant="http", root=None):
+        self.info_path = os.path.join(work, f"registry-{variant}-{time.time_ns()}.json")
+        args = [bins.testkit, "registry", "--variant", variant, "--info", self.info_path]
+        if root:
+            args += ["--root", root]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith("listening "):
+            self.stop()
+            sys.exit(f"perf: registry did not start ({line!r})")
+        self.address = line.split(" ", 1)[1]
+        with open(self.info_path) as f:
+            self.info = json.load(f)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def make_image(bins, out, size, layers, tag="1"):
+    """A synthetic image of `size` incompressible bytes over `layers` layers; returns its BuiltImage JSON."""
+    marker = os.path.join(out, "built-image.json")
+    if not os.path.exists(marker):
+        subprocess.run([bins.testkit, "image", "--out", out, "--tag", tag, "--size", str(size), "--layers", str(layers)],
+                       check=True, stdout=subprocess.DEVNULL)
+    with open(marker) as f:
+        return json.load(f)
+
+
+def seed(bins, layout, url):
+    subprocess.run([bins.testkit, "seed", "--layout", layout, "--to", url, "--jobs", "8"], check=True, stdout=subprocess.DEVNULL)
+
+
+def timed(argv, env=None, cwd=None):
+    """Runs argv; returns (seconds, peak RSS bytes, exit status). Peak RSS comes from wait4 for that child alone."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd)
+    stderr_chunks = []
+    reader = threading.Thread(target=lambda: stderr_chunks.append(proc.stderr.read()))
+    reader.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    reader.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        sys.stderr.write(f"perf: {' '.join(argv)} exited {proc.returncode}:\n{b''.join(stderr_chunks).decode(errors='replace')[-2000:]}\n")
+    return elapsed, usage.ru_maxrss * 1024, proc.returncode
+
+
+def parallel_curl(urls, dest_dir, parallel=8):
+    """The machine's ceiling for a case: plain parallel curl of the same blobs to the same disk."""
+    os.makedirs(dest_dir, exist_ok=True)
+    start = time.perf_counter()
+    pending = list(enumerate(urls))
+    running = []
+    while pending or running:
+        while pending and len(running) < parallel:
+            i, url = pending.pop(0)
+            running.append(subprocess.Popen(["curl", "-sfS", "-o", os.path.join(dest_dir, f"b{i}"), url]))
+        running[0].wait()
+        if running[0].returncode != 0:
+            sys.exit(f"perf: curl failed for a blob")
+        running.pop(0)
+    return time.perf_counter() - start
+
+
+def summarize(samples):
+    return {"median": statistics.median(samples), "min": min(samples), "max": max(samples), "runs": samples}
+
+
+def fresh_dir(path):
+    shutil.rmtree(path, ignore_errors=True)
+    return path
+
+
+def mbps(nbytes, seconds):
+    return nbytes / seconds / 1e6 if seconds > 0 else 0.0
+
+
+def machine():
+    info = {"cpus": os.cpu_count()}
+    try:
+        with open("/proc/meminfo") as f:
+            info["mem_kb"] = int(f.readline().split()[1])
+    except OSError:
+        pass
+    return info
+
+
+def workdir():
+    base = os.environ.get("FERRY_PERF_DIR") or os.path.join(tempfile.gettempdir(), "ferry-perf")
+    os.makedirs(base, exist_ok=True)
+    return base

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# make bench: every perf case, release binaries in $1.
+set -euo pipefail
+BIN=${1:?usage: run.sh BIN_DIR}
+cd "$(dirname "$0")"
+status=0
+python3 copy_to_layout.py "$BIN" || status=1
+exit $status
