@@ -36,6 +36,8 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
     public var status: Int?
     public var diagnostics: [Diagnostic]
     public var retryAfter: Double?
+    /// A 429 that retrying soon will not clear (long `Retry-After`, `ratelimit-remaining: 0`).
+    public var isQuota = false
 
     public init(_ code: Code, _ message: String, status: Int? = nil, diagnostics: [Diagnostic] = [], retryAfter: Double? = nil) {
         self.code = code
@@ -52,7 +54,13 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
 
     /// Worth another attempt after a pause.
     public var isTemporary: Bool {
-        self.code == .server || self.code == .rateLimited || self.code == .transfer
+        (self.code == .server || self.code == .rateLimited || self.code == .transfer) && !self.isQuota
+    }
+
+    /// How a download should treat this error: retry (honouring `Retry-After`) or fail now.
+    public static func retryAdvice(_ error: any Error) -> RetryAdvice {
+        guard let e = error as? RegistryError, e.isTemporary else { return .fail }
+        return .retry(after: e.retryAfter)
     }
 
     /// Builds the error for an unexpected HTTP answer to `what` (e.g. "manifest docker.io/library/nginx:latest").
@@ -71,6 +79,13 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
             let kind = codes.contains("NAME_UNKNOWN") ? "repository not found" : codes.contains("BLOB_UNKNOWN") ? "blob not found" : "not found"
             return RegistryError(.notFound, "\(what): \(kind) on \(registry)\(detail); check the name and tag", status: status, diagnostics: diagnostics)
         case 429:
+            // A long wait or an exhausted quota will not clear by retrying now: say so instead of hammering.
+            let exhausted = headers["ratelimit-remaining"].map { $0.trimmingCharacters(in: .whitespaces).hasPrefix("0") } ?? false
+            if exhausted || (retryAfter ?? 0) > 60 {
+                var e = RegistryError(.rateLimited, "\(what): \(registry) says the pull quota is used up\(detail)\(retryAfter.map { " (retry after \(Int($0)) s)" } ?? ""); wait, or authenticate (--creds, --authfile) for a higher limit", status: status, diagnostics: diagnostics, retryAfter: retryAfter)
+                e.isQuota = true
+                return e
+            }
             return RegistryError(.rateLimited, "\(what): rate limited by \(registry)\(detail)", status: status, diagnostics: diagnostics, retryAfter: retryAfter)
         case 500...599:
             return RegistryError(.server, "\(what): \(registry) answered \(status)\(detail)", status: status, diagnostics: diagnostics, retryAfter: retryAfter)

@@ -46,6 +46,7 @@ enum Retry {
                 failure = e
             }
             attempt += 1
+            if failure.isQuota { throw failure }
             if let after = failure.retryAfter, after > policy.maxRetryAfter {
                 throw RegistryError(failure.code, failure.message + "; the registry asks to wait \(Int(after))s: this looks like a quota, try again later or with credentials that have a higher limit", status: failure.status, diagnostics: failure.diagnostics, retryAfter: after)
             }

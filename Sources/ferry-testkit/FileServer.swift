@@ -115,7 +115,8 @@ final class FileRequestHandler: ChannelInboundHandler {
         }
         headers.add(name: "Content-Length", value: String(bytes.count))
         if !head.isKeepAlive { headers.add(name: "Connection", value: "close") }
-        context.write(Self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        let responseHead = HTTPResponseHead(version: .http1_1, status: status, headers: headers)
+        context.write(Self.wrapOutboundOut(.head(responseHead)), promise: nil)
 
         let handle: NIOFileHandle?
         if head.method == .GET && !bytes.isEmpty {

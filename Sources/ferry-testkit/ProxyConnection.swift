@@ -168,7 +168,8 @@ final class ProxyConnection: ChannelInboundHandler {
     private func start(_ head: HTTPRequestHead) {
         self.exchangeCount += 1
         if head.uri.hasPrefix("/__testkit/") {
-            self.exchange = Exchange(id: self.exchangeCount, head: head, faults: AppliedFaults(), phase: .control(body: ByteBuffer()))
+            let phase = Exchange.Phase.control(body: ByteBuffer())
+            self.exchange = Exchange(id: self.exchangeCount, head: head, faults: AppliedFaults(), phase: phase)
             return
         }
         let faults = self.shared.faults.take(method: head.method.rawValue, target: head.uri)
@@ -239,7 +240,10 @@ final class ProxyConnection: ChannelInboundHandler {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             // Reads of up to 256 KiB, one per read() call: fewer trips through the pipeline per byte
             // (loopback delivers big segments), and at most 256 KiB waits in `pending` per connection.
-            .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 65536, maximum: 262_144))
+            .channelOption(
+                .recvAllocator,
+                value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 65536, maximum: 262_144)
+            )
             .channelOption(.maxMessagesPerRead, value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

@@ -15,7 +15,9 @@ enum TokenServer {
         init(parsing argv: ArraySlice<String>) throws {
             let arguments = try Arguments(
                 argv,
-                options: ["listen", "key", "cert", "chain", "issuer", "service", "user", "identity-token", "expires-in"],
+                options: [
+                    "listen", "key", "cert", "chain", "issuer", "service", "user", "identity-token", "expires-in",
+                ],
                 flags: ["anonymous-pull"]
             )
             self.listen = try HostPort(loopback: try arguments.required("listen"))
@@ -73,9 +75,10 @@ enum TokenServer {
             }
         }
         Server.announce(channel, requested: options.listen)
+        let configuration = options.configuration
         Log.info(
-            "token-server for service '\(options.configuration.service)', issuer '\(options.configuration.issuer)', "
-                + "\(options.configuration.users.count) user(s), anonymous pull \(options.configuration.anonymousPull ? "on" : "off")"
+            "token-server for service '\(configuration.service)', issuer '\(configuration.issuer)', "
+                + "\(configuration.users.count) user(s), anonymous pull \(configuration.anonymousPull ? "on" : "off")"
         )
         Server.runUntilSignalled()
     }

@@ -70,8 +70,9 @@ final class TokenService: Sendable {
         guard account != nil || self.configuration.anonymousPull else {
             return .unauthorized("credentials required")
         }
-        let offline = values("offline_token").first == "true" && account != nil
-        return self.issue(for: account, scopes: scopes, refreshToken: offline ? self.newRefreshToken(for: account!) : nil)
+        // A refresh token only for a known user who asks for one (docker login's `offline_token=true`).
+        let refresh = values("offline_token").first == "true" ? account.map(self.newRefreshToken) : nil
+        return self.issue(for: account, scopes: scopes, refreshToken: refresh)
     }
 
     /// The OAuth2 flow (`docker login` with identity tokens, and clients that hold a refresh token).

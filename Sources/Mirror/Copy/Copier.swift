@@ -26,7 +26,7 @@ public struct Copier: Sendable {
         let plan = try await RegistrySource(client: client).plan(reference, platform: options.platform)
         let layout = try OCILayout(creatingAt: path)
 
-        let fetcher = LayoutBlobFetcher(client: client, repository: reference.repository, layout: layout, progress: options.progress, attempts: options.registry.retry.attempts)
+        let fetcher = LayoutBlobFetcher(client: client, repository: reference.repository, layout: layout, progress: options.progress, download: options.download)
         let stats = try await fetcher.fetchAll(plan.blobs, jobs: options.jobs)
 
         for manifest in plan.manifests {

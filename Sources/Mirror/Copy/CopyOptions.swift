@@ -7,9 +7,12 @@ public struct CopyOptions: Sendable {
     /// Blobs in flight at once (`--jobs`).
     public var jobs: Int
     public var registry: RegistryOptions
+    /// Per-blob segmenting: `--connections`, `--chunk-size`, retries, stall timeout.
+    public var download: DownloadOptions
     public var progress: ProgressHandler?
 
-    public init(platform: PlatformChoice = .all, jobs: Int = 8, registry: RegistryOptions = RegistryOptions(), progress: ProgressHandler? = nil) {
+    public init(platform: PlatformChoice = .all, jobs: Int = 8, registry: RegistryOptions = RegistryOptions(), download: DownloadOptions = DownloadOptions(), progress: ProgressHandler? = nil) {
+        self.download = download
         self.platform = platform
         self.jobs = max(1, jobs)
         self.registry = registry

@@ -16,7 +16,7 @@ struct LayoutBlobFetcher: Sendable {
     let repository: String
     let layout: OCILayout
     let progress: ProgressHandler?
-    let attempts: Int
+    let download: DownloadOptions
 
     /// Fetches every blob not already present, at most `jobs` at a time; the first failure cancels the rest.
     func fetchAll(_ blobs: [Descriptor], jobs: Int) async throws -> Stats {
@@ -48,23 +48,20 @@ struct LayoutBlobFetcher: Sendable {
         return stats
     }
 
-    /// One blob: stream to a temporary file, verify, rename into `blobs/`.
+    /// One blob: segmented into a partial file beside its journal, verified, then renamed into `blobs/`.
     func fetch(_ blob: Descriptor) async throws -> Int64 {
         let temp = self.layout.temporaryPath(blob.digest)
-        let download = BlobDownload(
+        let download = SegmentedDownload(
             id: blob.digest.description, expectedSHA256: blob.digest.hex, size: blob.size, path: temp,
-            attempts: self.attempts, progress: self.progress,
-            isRetryable: { ($0 as? RegistryError)?.isTemporary ?? false }
-        )
+            options: self.download, progress: self.progress, classify: RegistryError.retryAdvice)
+        let locator = BlobLocator(client: self.client, repository: self.repository, digest: blob.digest)
+        let outcome: SegmentedDownload.Outcome
         do {
-            try await download.run { offset in
-                try await self.client.blob(repository: self.repository, digest: blob.digest, range: offset.map { $0...(blob.size - 1) })
-            }
+            outcome = try await download.run { range in try await locator.fetch(range) }
         } catch let e as TransferError {
-            if e.code == .digestMismatch || e.code == .sizeMismatch { unlink(temp) }
             throw MirrorError(.failed, "\(self.client.registry)/\(self.repository): \(e.message)")
         }
         try self.layout.commit(temporary: temp, as: blob.digest)
-        return blob.size
+        return outcome.fetchedBytes
     }
 }

@@ -27,6 +27,8 @@ struct ImageParts: Sendable, Hashable {
     var newTagKey: String
     /// The digest key when the source has it.
     var digestKey: String?
+    /// The key a digest is written to when the source has none: `digest` or `fooDigest`.
+    var newDigestKey: String
     /// The global registry key that supplied the host (`global.imageRegistry`), from the values root.
     var global: GlobalRegistry?
 

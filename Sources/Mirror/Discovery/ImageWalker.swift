@@ -31,7 +31,8 @@ struct ImageWalker {
     mutating func run() {
         switch self.mode {
         case .values:
-            self.walk(self.root, at: .root, key: nil)
+            // A document that is just a list (`- nginx:1.27`) is a list of images.
+            self.walk(self.root, at: .root, key: self.root.items != nil ? "images" : nil)
         case .manifest:
             self.walkObject(self.root, at: .root)
         }
@@ -191,7 +192,8 @@ struct ImageWalker {
             let reference = try Reference(parsing: text)
             let parts = ImageParts(map: path, registryKey: map[registryKey] != nil ? registryKey : nil,
                                    repositoryKey: repositoryKey, tagKey: map[tagKey] != nil ? tagKey : nil,
-                                   newTagKey: tagKey, digestKey: map[digestKey] != nil ? digestKey : nil, global: global)
+                                   newTagKey: tagKey, digestKey: map[digestKey] != nil ? digestKey : nil,
+                                   newDigestKey: digestKey, global: global)
             self.add(reference, anchor: repositoryScalar, at: anchorPath, inferred: inferred, form: .parts(parts))
         } catch {
             self.doubt(text, scalar: repositoryScalar, at: anchorPath, "these keys name an image, but \(error.message)")

@@ -11,9 +11,7 @@ enum TemplateScanner {
         var images: [DiscoveredImage] = []
         for entry in ChartLoader.sortedContents(of: directory) {
             let name = entry.lastPathComponent
-            var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: entry.path, isDirectory: &isDirectory)
-            if isDirectory.boolValue {
+            if ChartLoader.isDirectory(entry) {
                 images += Self.scan(entry, shownAs: "\(shown)/\(name)")
             } else if name.hasSuffix(".yaml") || name.hasSuffix(".yml") || name.hasSuffix(".tpl") {
                 guard let text = try? String(contentsOf: entry, encoding: .utf8) else { continue }

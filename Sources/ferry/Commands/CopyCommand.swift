@@ -41,7 +41,9 @@ struct CopyCommand: AsyncParsableCommand {
             throw Run.exit(for: error)
         }
         let renderer = ProgressRenderer(mode: self.global.progress, quiet: self.global.quiet)
-        let options = CopyOptions(platform: platform, jobs: self.transfer.jobs, registry: registry, progress: renderer.handler)
+        let options = CopyOptions(
+            platform: platform, jobs: self.transfer.jobs, registry: registry,
+            download: self.transfer.downloadOptions(retries: self.global.retries), progress: renderer.handler)
         let quiet = self.global.quiet
         try await Run.job {
             let result = try await Copier(engine: CurlEngine()).copy(from: src, to: dst, options: options)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Mirror
+import Transfer
 
 /// Options of commands that move images.
 struct TransferOptions: ParsableArguments {
@@ -9,7 +10,43 @@ struct TransferOptions: ParsableArguments {
     @Option(help: "Blobs in flight at once.")
     var jobs: Int = 8
 
+    @Option(help: "Parallel Range connections for one large blob.")
+    var connections: Int = 4
+
+    @Option(name: .customLong("chunk-size"), help: ArgumentHelp("Chunk size: the unit of resume (e.g. 16MiB).", valueName: "size"))
+    var chunkSize: ByteSize = ByteSize(16 << 20)
+
+    @Option(name: .customLong("stall-timeout"), help: ArgumentHelp("Seconds without data before a connection is retried.", valueName: "seconds"))
+    var stallTimeout: Double = 30
+
     func platformChoice() throws -> PlatformChoice {
         try PlatformChoice(parsing: self.platform)
     }
+
+    func downloadOptions(retries: Int) -> DownloadOptions {
+        DownloadOptions(connections: self.connections, chunkSize: self.chunkSize.bytes, attempts: retries + 1, stallTimeout: self.stallTimeout)
+    }
+}
+
+/// A size on the command line: `1048576`, `64KiB`, `16MiB`, `1GiB`, `10MB`.
+struct ByteSize: ExpressibleByArgument {
+    let bytes: Int64
+
+    init(_ bytes: Int64) { self.bytes = bytes }
+
+    init?(argument: String) {
+        let units: [(String, Int64)] = [
+            ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1000),
+            ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10), ("B", 1),
+        ]
+        for (suffix, factor) in units where argument.hasSuffix(suffix) {
+            guard let n = Double(argument.dropLast(suffix.count)), n > 0 else { return nil }
+            self.bytes = Int64(n * Double(factor))
+            return
+        }
+        guard let n = Int64(argument), n > 0 else { return nil }
+        self.bytes = n
+    }
+
+    var defaultValueDescription: String { "\(self.bytes)" }
 }

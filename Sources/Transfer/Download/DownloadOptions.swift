@@ -1,0 +1,20 @@
+/// How one blob is fetched: `--connections`, `--chunk-size`, `--retries`, and when a silent connection counts as stalled.
+public struct DownloadOptions: Sendable {
+    /// Parallel Range requests for one blob, each on its own TCP connection.
+    public var connections: Int
+    public var chunkSize: Int64
+    /// Attempts per segment without progress before the blob fails.
+    public var attempts: Int
+    /// Seconds without a byte before a connection is dropped and its segment retried.
+    public var stallTimeout: Double
+    /// Data and journal are made durable after this many bytes (batched, not per chunk).
+    public var syncEvery: Int64
+
+    public init(connections: Int = 4, chunkSize: Int64 = 16 << 20, attempts: Int = 6, stallTimeout: Double = 30, syncEvery: Int64 = 256 << 20) {
+        self.connections = max(1, connections)
+        self.chunkSize = max(64 << 10, chunkSize)
+        self.attempts = max(1, attempts)
+        self.stallTimeout = stallTimeout
+        self.syncEvery = syncEvery
+    }
+}

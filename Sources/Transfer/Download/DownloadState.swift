@@ -1,0 +1,139 @@
+import Foundation
+import Synchronization
+
+/// What the connections, the hasher and the watchdog of one download share, behind one lock.
+final class DownloadState: Sendable {
+    private struct Inner {
+        var scheduler: SegmentScheduler
+        var bodies: [Int: ResponseBody] = [:]
+        var lastByte: [Int: ContinuousClock.Instant] = [:]
+        var stalled: Set<Int> = []
+        var bytesSinceSync: Int64 = 0
+        var fetched: Int64 = 0
+        var retries = 0
+        var frontierWaiters: [(Int64, CheckedContinuation<Void, Never>)] = []
+    }
+
+    let journal: Journal
+    private let inner: Mutex<Inner>
+
+    init(scheduler: SegmentScheduler, journal: Journal) {
+        self.inner = Mutex(Inner(scheduler: scheduler))
+        self.journal = journal
+    }
+
+    var isComplete: Bool { self.inner.withLock { $0.scheduler.isComplete } }
+
+    func claim() -> SegmentScheduler.Segment? {
+        self.inner.withLock { s in
+            let segment = s.scheduler.claim()
+            if let segment { s.lastByte[segment.id] = .now }
+            return segment
+        }
+    }
+
+    func segment(_ id: Int) -> SegmentScheduler.Segment? { self.inner.withLock { $0.scheduler.segment(id) } }
+    func position(_ id: Int) -> Int64 { self.inner.withLock { $0.scheduler.segment(id)?.position ?? 0 } }
+    func frontier() -> Int64 { self.inner.withLock { $0.scheduler.frontier() } }
+
+    func release(_ id: Int) {
+        self.inner.withLock { s in
+            s.scheduler.release(id)
+            s.lastByte[id] = nil
+            s.stalled.remove(id)
+        }
+        self.wakeHasher()
+    }
+
+    /// This connection got the whole blob for a Range request: it becomes the only segment, from byte 0.
+    func becomeSingleStream(_ id: Int) -> Bool {
+        self.inner.withLock { $0.scheduler.makeWhole(id) }
+    }
+
+    func rewind(_ id: Int) {
+        self.inner.withLock { _ = $0.scheduler.makeWhole(id) }
+    }
+
+    /// Records written bytes, marks finished chunks in the journal; true when data and journal should be synced now.
+    func advance(_ id: Int, to position: Int64, wrote: Int64, syncEvery: Int64) throws -> Bool {
+        let syncNow = try self.inner.withLock { s -> Bool in
+            for chunk in s.scheduler.advance(id, to: position) { try self.journal.mark(chunk) }
+            s.lastByte[id] = .now
+            s.fetched += wrote
+            s.bytesSinceSync += wrote
+            if s.bytesSinceSync >= syncEvery {
+                s.bytesSinceSync = 0
+                return true
+            }
+            return false
+        }
+        self.wakeHasher()
+        return syncNow
+    }
+
+    func attach(_ body: ResponseBody, to id: Int) {
+        self.inner.withLock { s in
+            s.bodies[id] = body
+            s.lastByte[id] = .now
+        }
+    }
+
+    func detach(_ id: Int) {
+        _ = self.inner.withLock { $0.bodies.removeValue(forKey: id) }
+    }
+
+    /// Cancels the requests of segments that received nothing for `seconds`; their workers see it in `takeStalled`.
+    func cancelStalled(olderThan seconds: Double) {
+        let now = ContinuousClock.now
+        let victims = self.inner.withLock { s -> [ResponseBody] in
+            var out: [ResponseBody] = []
+            for (id, body) in s.bodies {
+                guard let last = s.lastByte[id], now - last > .milliseconds(Int(seconds * 1000)) else { continue }
+                s.stalled.insert(id)
+                s.lastByte[id] = now
+                out.append(body)
+            }
+            return out
+        }
+        for body in victims { body.cancel() }
+    }
+
+    /// True once for a segment whose request the watchdog cancelled.
+    func takeStalled(_ id: Int) -> Bool {
+        self.inner.withLock { $0.stalled.remove(id) != nil }
+    }
+
+    func countRetry() { self.inner.withLock { $0.retries += 1 } }
+
+    func stats() -> (fetched: Int64, retries: Int) { self.inner.withLock { ($0.fetched, $0.retries) } }
+
+    /// Suspends the hasher until the written prefix grows past `frontier` (or the task is cancelled).
+    func waitForProgress(beyond frontier: Int64) async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let ready = self.inner.withLock { s -> Bool in
+                    if Task.isCancelled || s.scheduler.frontier() > frontier { return true }
+                    s.frontierWaiters.append((frontier, c))
+                    return false
+                }
+                if ready { c.resume() }
+            }
+        } onCancel: {
+            self.wakeHasher(all: true)
+        }
+    }
+
+    private func wakeHasher(all: Bool = false) {
+        let ready = self.inner.withLock { s -> [CheckedContinuation<Void, Never>] in
+            guard !s.frontierWaiters.isEmpty else { return [] }
+            let f = all ? Int64.max : s.scheduler.frontier()
+            var out: [CheckedContinuation<Void, Never>] = []
+            s.frontierWaiters.removeAll { w in
+                if all || f > w.0 { out.append(w.1); return true }
+                return false
+            }
+            return out
+        }
+        for c in ready { c.resume() }
+    }
+}

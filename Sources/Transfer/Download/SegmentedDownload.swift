@@ -1,0 +1,287 @@
+import Codec
+import Foundation
+import Glibc
+import Synchronization
+
+/// Fetches one blob into a partial file with parallel `Range` segments, journaled so that the same download
+/// started again continues at the chunk, and hashed as the contiguous prefix grows.
+///
+/// On success the file at `path` holds exactly the blob, verified and synced, and the journal is gone; the caller
+/// renames the file into its final place. On failure or cancellation the partial file and journal stay (synced),
+/// except after a digest mismatch, which deletes them: their content cannot be trusted.
+public struct SegmentedDownload: Sendable {
+    /// Requests `range` of the blob (always a Range request); the answer is 206, or 200 from a server ignoring Range.
+    public typealias Fetch = @Sendable (ClosedRange<Int64>) async throws -> (Response, ResponseBody)
+
+    public var id: String
+    public var expectedSHA256: String
+    public var size: Int64
+    public var path: String
+    public var options: DownloadOptions
+    public var progress: ProgressHandler?
+    /// Which failures of `fetch` deserve another attempt (beyond network errors, which always do).
+    public var classify: @Sendable (any Error) -> RetryAdvice
+
+    public init(
+        id: String, expectedSHA256: String, size: Int64, path: String, options: DownloadOptions = DownloadOptions(),
+        progress: ProgressHandler? = nil, classify: @escaping @Sendable (any Error) -> RetryAdvice = { _ in .fail }
+    ) {
+        self.id = id
+        self.expectedSHA256 = expectedSHA256
+        self.size = size
+        self.path = path
+        self.options = options
+        self.progress = progress
+        self.classify = classify
+    }
+
+    public var journalPath: String { self.path + ".journal" }
+
+    /// What a run did, for summaries and tests.
+    public struct Outcome: Sendable {
+        /// Bytes already on disk from an earlier run, not fetched again.
+        public var resumedBytes: Int64
+        public var fetchedBytes: Int64
+        public var retries: Int
+    }
+
+    @discardableResult
+    public func run(_ fetch: @escaping Fetch) async throws -> Outcome {
+        self.progress?(ProgressEvent(id: self.id, kind: .started(total: self.size)))
+        do {
+            let outcome = try await self.attempt(fetch, singleStream: false)
+            self.progress?(ProgressEvent(id: self.id, kind: .finished))
+            return outcome
+        } catch let e as TransferError where e.code == .digestMismatch {
+            // Unsynced chunks after a power loss, or a bad server: start once more from nothing.
+            self.progress?(ProgressEvent(id: self.id, kind: .retried(attempt: 1, reason: e.message)))
+            let outcome = try await self.attempt(fetch, singleStream: false)
+            self.progress?(ProgressEvent(id: self.id, kind: .finished))
+            return outcome
+        } catch is RangeIgnored {
+            let outcome = try await self.attempt(fetch, singleStream: true)
+            self.progress?(ProgressEvent(id: self.id, kind: .finished))
+            return outcome
+        }
+    }
+
+    private func attempt(_ fetch: @escaping Fetch, singleStream: Bool) async throws -> Outcome {
+        let plan = ChunkPlan(size: self.size, chunkSize: self.options.chunkSize)
+        let journal = try Journal(path: self.journalPath, plan: plan, digest: "sha256:" + self.expectedSHA256, dataPath: self.path)
+        let resuming = Journal.fileSize(self.path) == self.size
+        let fd = open(self.path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw TransferError(.io, "cannot open \(self.path): \(errnoString())") }
+        defer { close(fd) }
+        if !resuming { try Self.preallocate(fd, self.size, path: self.path) }
+
+        let done = (0..<plan.count).map { journal.isDone($0) }
+        let state = DownloadState(
+            scheduler: SegmentScheduler(plan: plan, done: done, connections: singleStream ? 1 : self.options.connections),
+            journal: journal)
+        let resumed = done.enumerated().reduce(Int64(0)) { $0 + ($1.element ? Int64(plan.range(of: $1.offset).count) : 0) }
+        if resumed > 0 { self.progress?(ProgressEvent(id: self.id, kind: .skipped(total: 0))) }
+
+        let digest: String
+        do {
+            digest = try await self.transfer(fetch, fd: fd, state: state, singleStream: singleStream)
+        } catch {
+            // Teardown that cancellation must not skip: what was written stays resumable, even across a power loss.
+            _ = fdatasync(fd)
+            journal.sync()
+            throw error
+        }
+        guard digest == self.expectedSHA256 else {
+            journal.remove()
+            unlink(self.path)
+            throw TransferError(.digestMismatch, "blob \(self.id): downloaded content has digest sha256:\(digest), expected sha256:\(self.expectedSHA256)")
+        }
+        guard fdatasync(fd) == 0 else { throw TransferError(.io, "cannot sync \(self.path): \(errnoString())") }
+        journal.remove()
+        let stats = state.stats()
+        return Outcome(resumedBytes: resumed, fetchedBytes: stats.fetched, retries: stats.retries)
+    }
+
+    /// Runs the connections, the hasher and the stall watchdog; returns the sha256 hex of the whole file.
+    private func transfer(_ fetch: @escaping Fetch, fd: Int32, state: DownloadState, singleStream: Bool) async throws -> String {
+        let gate = Gate()
+        if state.isComplete || singleStream { gate.decide(!singleStream && !state.isComplete) }
+        enum Finished: Sendable { case digest(String), worker, watchdog }
+        let connections = singleStream ? 1 : self.options.connections
+        return try await withThrowingTaskGroup(of: Finished.self) { group in
+            group.addTask { .digest(try await self.hash(fd: fd, state: state)) }
+            group.addTask {
+                await self.watchdog(state)
+                return .watchdog
+            }
+            for connection in 0..<connections {
+                group.addTask {
+                    if connection > 0, await !gate.wait() { return .worker }
+                    try await self.worker(fetch, fd: fd, state: state, gate: connection == 0 ? gate : nil, singleStream: singleStream)
+                    return .worker
+                }
+            }
+            var workersLeft = connections
+            while let finished = try await group.next() {
+                switch finished {
+                case .digest(let d):
+                    group.cancelAll()
+                    return d
+                case .worker:
+                    workersLeft -= 1
+                    if workersLeft == 0 && !state.isComplete {
+                        throw TransferError(.other, "blob \(self.id): every connection stopped before the blob was complete")
+                    }
+                case .watchdog:
+                    break
+                }
+            }
+            throw CancellationError()
+        }
+    }
+
+    /// One connection: claims segments until none are left, retrying its segment with backoff.
+    private func worker(_ fetch: Fetch, fd: Int32, state: DownloadState, gate: Gate?, singleStream: Bool) async throws {
+        var gate = gate
+        defer { gate?.decide(true) }
+        while let segment = state.claim() {
+            var failures = 0
+            while true {
+                try Task.checkCancellation()
+                guard let current = state.segment(segment.id), !current.isDone else { break }
+                let before = current.position
+                do {
+                    try await self.fetchSegment(segment.id, fetch, fd: fd, state: state, gate: &gate, singleStream: singleStream)
+                    continue
+                } catch is CancellationError where state.takeStalled(segment.id) {
+                    if try self.shouldRetry(TransferError(.timeout, "blob \(self.id): no data for \(Int(self.options.stallTimeout)) s"), failures: &failures, progressed: state.position(segment.id) > before, state: state) == nil {
+                        continue
+                    }
+                } catch let e as RangeIgnored {
+                    state.release(segment.id)
+                    throw e
+                } catch {
+                    if Task.isCancelled { throw error }
+                    if let pause = try self.shouldRetry(error, failures: &failures, progressed: state.position(segment.id) > before, state: state) {
+                        try await Task.sleep(nanoseconds: UInt64(pause * 1e9))
+                    }
+                }
+            }
+            state.release(segment.id)
+        }
+    }
+
+    /// Counts a failure and decides: the pause before the next attempt (nil: at once), or rethrow.
+    private func shouldRetry(_ error: any Error, failures: inout Int, progressed: Bool, state: DownloadState) throws -> Double? {
+        if progressed { failures = 0 }
+        guard case .retry(let after) = RetryAdvice.advise(error, classify: self.classify) else { throw error }
+        failures += 1
+        guard failures < self.options.attempts else { throw error }
+        state.countRetry()
+        self.progress?(ProgressEvent(id: self.id, kind: .retried(attempt: failures, reason: "\(error)")))
+        return after ?? (error is TransferError && (error as! TransferError).code == .timeout ? nil : backoff(attempt: failures))
+    }
+
+    /// One Range request for the rest of a segment, written at its offsets as it streams.
+    private func fetchSegment(_ id: Int, _ fetch: Fetch, fd: Int32, state: DownloadState, gate: inout Gate?, singleStream: Bool) async throws {
+        guard var position = state.segment(id)?.position, let end = state.segment(id)?.end else { return }
+        let (response, body) = try await fetch(position...(end - 1))
+        state.attach(body, to: id)
+        defer { state.detach(id) }
+        switch response.status {
+        case 206:
+            guard let start = Self.contentRangeStart(response.headers["content-range"]), start == position else {
+                body.cancel()
+                throw TransferError(.protocolError, "blob \(self.id): the server answered a Range request with the wrong Content-Range (\(response.headers["content-range"] ?? "none"))")
+            }
+            gate?.decide(true)
+            gate = nil
+        case 200:
+            // The whole blob follows: usable only as the one stream from byte 0.
+            guard singleStream || (gate != nil && state.becomeSingleStream(id)) else {
+                body.cancel()
+                throw RangeIgnored()
+            }
+            gate?.decide(false)
+            gate = nil
+            position = 0
+            state.rewind(id)
+        default:
+            body.cancel()
+            throw TransferError(.protocolError, "blob \(self.id): unexpected HTTP \(response.status)")
+        }
+        let bodyEnd = response.status == 200 ? self.size : end
+        for try await chunk in body {
+            let limit = state.segment(id)?.end ?? bodyEnd
+            let n = Int(min(Int64(chunk.count), max(0, limit - position)))
+            if n > 0 {
+                try chunk.withUnsafeBytes { try writeAll(fd, UnsafeRawBufferPointer(rebasing: $0[0..<n]), at: position, path: self.path) }
+                position += Int64(n)
+                let syncNow = try state.advance(id, to: position, wrote: Int64(n), syncEvery: self.options.syncEvery)
+                self.progress?(ProgressEvent(id: self.id, kind: .bytes(Int64(n))))
+                if syncNow {
+                    _ = fdatasync(fd)
+                    state.journal.sync()
+                }
+            }
+            if position >= limit {
+                body.cancel()
+                return
+            }
+        }
+        if position < (state.segment(id)?.end ?? bodyEnd) {
+            throw TransferError(.connectionLost, "blob \(self.id): connection ended at byte \(position) of \(self.size)")
+        }
+    }
+
+    /// Follows the written prefix and hashes it (from the page cache), so the digest is ready moments after the last byte.
+    private func hash(fd: Int32, state: DownloadState) async throws -> String {
+        var hasher = SHA256()
+        var hashed: Int64 = 0
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while hashed < self.size {
+            let frontier = state.frontier()
+            if frontier > hashed {
+                let n = Int(min(Int64(buffer.count), frontier - hashed))
+                let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, n, off_t(hashed)) }
+                guard got > 0 else { throw TransferError(.io, "cannot read back \(self.path): \(errnoString())") }
+                buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
+                hashed += Int64(got)
+            } else {
+                try Task.checkCancellation()
+                await state.waitForProgress(beyond: frontier)
+            }
+        }
+        return hasher.hexDigest()
+    }
+
+    /// Drops connections that go silent; curl's own timeouts would also fire on handles merely queued.
+    private func watchdog(_ state: DownloadState) async {
+        let tick = max(0.05, min(1, self.options.stallTimeout / 4))
+        while !Task.isCancelled {
+            try? await Task.sleep(nanoseconds: UInt64(tick * 1e9))
+            state.cancelStalled(olderThan: self.options.stallTimeout)
+        }
+    }
+
+    static func contentRangeStart(_ header: String?) -> Int64? {
+        // "bytes 100-199/1000"
+        guard let header, let range = header.split(separator: " ").last, let dash = range.firstIndex(of: "-") else { return nil }
+        return Int64(range[..<dash])
+    }
+
+    static func preallocate(_ fd: Int32, _ size: Int64, path: String) throws {
+        guard ftruncate(fd, 0) == 0 else { throw TransferError(.io, "cannot truncate \(path): \(errnoString())") }
+        guard size > 0 else { return }
+        // Reserving the space up front turns a full disk into an error now, not half way.
+        let err = posix_fallocate(fd, 0, off_t(size))
+        if err != 0 {
+            if err == ENOSPC || err == EDQUOT {
+                throw TransferError(.diskFull, "not enough disk space for \(path) (\(size) bytes): free some space, then run the same command again")
+            }
+            guard ftruncate(fd, off_t(size)) == 0 else { throw TransferError(.io, "cannot size \(path): \(errnoString())") }
+        }
+    }
+}
+
+/// Thrown when a server answers a Range request with the whole blob: the download starts again as one stream.
+struct RangeIgnored: Error {}
