@@ -5,4 +5,5 @@ BIN=${1:?usage: run.sh BIN_DIR}
 cd "$(dirname "$0")"
 status=0
 python3 copy_to_layout.py "$BIN" || status=1
+python3 throttled.py "$BIN" || status=1
 exit $status
