@@ -79,4 +79,19 @@ import Testing
             (error as? MirrorError)?.message.contains("broken-1.0.tgz") == true
         }
     }
+
+    @Test func directoryScansPassOverArchivesThatAreNotCharts() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-chart-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let tar = Process()
+        tar.executableURL = URL(fileURLWithPath: "/bin/tar")
+        tar.arguments = ["-czf", scratch.appendingPathComponent("notes.tgz").path, "-C", DiscoveryFixtures.path("lists"), "images.txt"]
+        try tar.run()
+        tar.waitUntilExit()
+        try FileManager.default.copyItem(atPath: DiscoveryFixtures.path("akko/values.yaml"), toPath: scratch.appendingPathComponent("values.yaml").path)
+        #expect(Set(try ImageDiscovery().discover([scratch.path]).references.map(\.description)) == DiscoveryFixtures.akko)
+        // Named on its own, it is an error: the user meant it to be a chart.
+        #expect(throws: MirrorError.self) { try ImageDiscovery().discover([scratch.appendingPathComponent("notes.tgz").path]) }
+    }
 }

@@ -70,7 +70,7 @@ struct BundleWalker {
                 let reference = try Reference(parsing: trimmed)
                 self.add(reference, scalar, path.description, form: .whole(path))
             } catch {
-                self.doubt(trimmed, scalar, path.description, "\(key) names an image, but this is not an image reference (\(error.message))")
+                self.doubt(trimmed, scalar, path.description, ImageWalker.notAReference(trimmed, key: key, error))
             }
         } else if keyIsImages {
             for item in EmbeddedImages.listItems(in: text) {

@@ -57,6 +57,14 @@ enum ChartLoader {
     /// Unpacks a chart archive into a temporary directory with `tar` (libarchive is not linked into Ferry),
     /// reads it, and removes the directory. Helm archives hold one top directory named after the chart.
     static func load(archive url: URL, shownAs shown: String) throws(MirrorError) -> Chart {
+        guard let chart = try Self.loadIfChart(archive: url, shownAs: shown) else {
+            throw MirrorError(.failed, "\(shown) holds no chart (no top directory with a Chart.yaml)")
+        }
+        return chart
+    }
+
+    /// Like `load(archive:shownAs:)`, but nil for an archive that holds no chart.
+    static func loadIfChart(archive url: URL, shownAs shown: String) throws(MirrorError) -> Chart? {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-chart-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
         do {
@@ -65,9 +73,7 @@ enum ChartLoader {
             throw MirrorError(.failed, "cannot make a temporary directory to unpack \(shown): \(error.localizedDescription)")
         }
         try Self.untar(url, into: scratch, shown: shown)
-        guard let top = Self.sortedContents(of: scratch).first(where: { Self.isChart(directory: $0) }) else {
-            throw MirrorError(.failed, "\(shown) holds no chart (no top directory with a Chart.yaml)")
-        }
+        guard let top = Self.sortedContents(of: scratch).first(where: { Self.isChart(directory: $0) }) else { return nil }
         return try Self.load(directory: top, shownAs: "\(shown)/\(top.lastPathComponent)")
     }
 

@@ -85,6 +85,11 @@ struct ImageWalker {
                 }
                 return  // null or empty: the image is switched off or filled in elsewhere
             }
+            // A Kubernetes image volume: `image: {reference: quay.io/…, pullPolicy}`.
+            if let reference = map["reference"], reference.scalar != nil {
+                self.imageScalar(reference, at: path.appending("reference"), key: key)
+                return
+            }
             // No name: settings shared by images, such as `global.image: {registry, pullPolicy}`.
         }
 
@@ -134,7 +139,7 @@ struct ImageWalker {
             let reference = try Reference(parsing: text)
             self.add(reference, anchor: scalar, at: path, inferred: false, form: .whole(path))
         } catch {
-            self.doubt(text, scalar: scalar, at: path, "\(key) names an image, but this is not an image reference (\(error.message))")
+            self.doubt(text, scalar: scalar, at: path, Self.notAReference(text, key: key, error))
         }
     }
 
@@ -198,6 +203,15 @@ struct ImageWalker {
         } catch {
             self.doubt(text, scalar: repositoryScalar, at: anchorPath, "these keys name an image, but \(error.message)")
         }
+    }
+
+    /// Why a value under an image key is not an image, in the user's terms.
+    static func notAReference(_ text: String, key: String, _ error: OCIError) -> String {
+        if text.contains("{{") {
+            return "a template expression under \(key), not a reference: Ferry cannot tell what it becomes; "
+                + "render the chart (helm template) and read the manifests"
+        }
+        return "\(key) is for an image, but this is not a reference (\(error.message))"
     }
 
     /// `registry` + `/` + `repository`, for registries written with or without a trailing slash.

@@ -40,8 +40,10 @@ enum SourceLoader {
                 } else {
                     units += try Self.directory(entry, shownAs: name)
                 }
-            } else if ChartLoader.isArchive(entry) {
-                units.append(Self.chart(try ChartLoader.load(archive: entry, shownAs: name)))
+            } else if entry.pathExtension == "tgz" {
+                // `helm package` writes .tgz; other archives found here (model or image tarballs, which may be
+                // huge) are not opened, and a .tgz without a chart is passed over.
+                if let chart = try ChartLoader.loadIfChart(archive: entry, shownAs: name) { units.append(Self.chart(chart)) }
             } else if Self.extensions.contains(entry.pathExtension.lowercased()) {
                 units.append(try Self.file(entry, shownAs: name))
             }

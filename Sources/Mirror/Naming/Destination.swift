@@ -54,7 +54,9 @@ public struct Destination: Sendable, Hashable, CustomStringConvertible {
         do {
             parsed = try Reference(parsing: "\(hostForm)/\(probe)")
         } catch {
-            throw MirrorError(.usage, "--to \(input): \(error.message)")
+            // The stand-in port must not show up in the message.
+            let why = hostForm == host ? error.message : "\(host) is not a valid registry host (HOST[:PORT])"
+            throw MirrorError(.usage, "--to \(input): \(why)")
         }
         guard hostForm == host else { return host }
         guard parsed.registry == host || parsed.registry == Reference.dockerHub else {

@@ -55,7 +55,8 @@ enum DocumentRewrite {
         }
         let text = try YAMLEmitter.text(documents)
         guard Self.check(text, file: file.file, expected: expected) else {
-            throw MirrorError(.failed, "\(file.file): the rewritten file does not name the expected images; this is a bug in Ferry, please report it")
+            throw MirrorError(.failed, "\(file.file): the rewritten file does not name the expected images; "
+                + "this is a bug in Ferry, please report it")
         }
         return (text, ["\(file.file): written with the YAML library, which does not keep comments or quoting"])
     }

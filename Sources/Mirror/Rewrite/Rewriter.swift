@@ -55,9 +55,10 @@ public struct Rewriter: Sendable {
         case .values(let source):
             let documents = try ValuesOverlay.documents(for: source, images: images, targets: targets)
             let warnings = images.filter { $0.form == .template }.map {
-                "\($0.file):\($0.line ?? 0): \($0.reference.familiar) is \(TemplateScanner.note); load it under its own name or patch the template"
+                "\($0.file):\($0.line ?? 0): \($0.reference.familiar) is \(TemplateScanner.note); "
+                    + "load it under its own name or patch the template"
             }
-            let body = documents.isEmpty ? "{}\n" : try YAMLEmitter.text(documents)
+            let body = documents.isEmpty ? "{}\n" : Self.spaced(try YAMLEmitter.text(documents))
             return RewriteOutput(kind: .overlay, text: header + body, targets: targets, warnings: warnings)
         case .documents(let file):
             let (text, warnings) = try DocumentRewrite.rewrite(file, images: images, targets: targets)
@@ -73,6 +74,17 @@ public struct Rewriter: Sendable {
             : options.naming.map { "at \($0.destination) (--layout \($0.layout))" } ?? ""
         return "# Written by ferry rewrite: every image of \(shown) \(where_).\n"
             + "# Pass it after the chart's own values: helm upgrade --install RELEASE CHART -f values.yaml -f THIS_FILE\n"
+    }
+
+    /// A blank line before each top-level key after the first, as hand-written overlays have.
+    private static func spaced(_ yaml: String) -> String {
+        var lines: [Substring] = []
+        for line in yaml.split(separator: "\n", omittingEmptySubsequences: false) {
+            let topLevelKey = !lines.isEmpty && line.first.map { !$0.isWhitespace && $0 != "-" && $0 != "#" } == true
+            if topLevelKey, lines.last != "---", lines.last?.isEmpty == false { lines.append("") }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
     }
 
     /// The list with each reference replaced by its target; comments and blank lines stay.

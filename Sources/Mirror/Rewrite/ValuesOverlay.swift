@@ -41,8 +41,9 @@ enum ValuesOverlay {
                 return targets[image.reference]?.registry
             })
             guard hosts.count == 1, let host = hosts.first else {
-                throw MirrorError(.failed, "the values take the registry from \(globals.map(\.path.description).sorted().joined(separator: ", ")), "
-                    + "but the targets are in several registries (\(hosts.sorted().joined(separator: ", "))); load them into one registry")
+                let keys = globals.map(\.path.description).sorted().joined(separator: ", ")
+                throw MirrorError(.failed, "the values take the registry from \(keys), but the targets are in several "
+                    + "registries (\(hosts.sorted().joined(separator: ", "))); load them into one registry")
             }
             for global in globals.sorted(by: { $0.path < $1.path }) {
                 set(global.path, global.value.hasSuffix("/") ? "\(host)/" : host)

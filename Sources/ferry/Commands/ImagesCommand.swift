@@ -8,24 +8,24 @@ struct ImagesCommand: AsyncParsableCommand {
         commandName: "images",
         abstract: "List the images that Helm values, charts, manifests, Juju bundles and lists name.",
         discussion: """
-            Prints every image reference found, normalised (nginx is docker.io/library/nginx:latest), sorted,
-            one a line: the list `ferry save -f` reads. A tag taken from a chart's appVersion because the values
+            Prints every image reference found, normalised (nginx is docker.io/library/nginx:latest), sorted, \
+            one a line: the list `ferry save -f` reads. A tag taken from a chart's appVersion because the values \
             leave it empty is marked with a `#` comment.
 
-            Read: Helm values files; chart directories and .tgz archives with their charts/ subcharts (parent
-            values and global.imageRegistry / global.image.registry applied); Kubernetes manifests and
-            `kubectl get -o yaml` lists; Juju bundles (oci-image resources, image options, JSON strings of
+            Read: Helm values files; chart directories and .tgz archives with their charts/ subcharts (parent \
+            values and global.imageRegistry / global.image.registry applied); Kubernetes manifests and \
+            `kubectl get -o yaml` lists; Juju bundles (oci-image resources, image options, JSON strings of \
             images); plain lists (one reference a line, # comments); directories of those.
 
-            Only keys that name images are read (image, *Image, *-image, repository/tag, name/tag, ...):
-            a model name such as qwen2.5:3b under `model:` is not an image. Values that may be images but are
-            not under such a key, or whose tag had to be guessed, are warned about on stderr; --strict fails on
+            Only keys that name images are read (image, *Image, *-image, repository/tag, name/tag, ...): \
+            a model name such as qwen2.5:3b under `model:` is not an image. Values that may be images but are \
+            not under such a key, or whose tag had to be guessed, are warned about on stderr; --strict fails on \
             them instead.
 
             Examples:
               ferry images helm/akko
               ferry images akko-0.1.0.tgz > images.txt
-              ferry images --json bundle.yaml | jq -r '.images[] | "\\(.reference) \\(.file):\\(.line)"'
+              ferry images --json bundle.yaml | jq -r '.images[].path'
               ferry images --strict rendered/ extra-images.txt
             """
     )
@@ -42,6 +42,9 @@ struct ImagesCommand: AsyncParsableCommand {
     func run() async throws {
         let report: DiscoveryReport
         do {
+            guard !self.paths.isEmpty else {
+                throw MirrorError(.usage, "name at least one values file, chart, manifest, bundle or list")
+            }
             report = try ImageDiscovery().discover(self.paths)
         } catch {
             throw Run.exit(for: error)
@@ -55,6 +58,9 @@ struct ImagesCommand: AsyncParsableCommand {
             for doubt in report.doubts {
                 FileHandle.standardError.write(Data("ferry: warning: \(doubt)\n".utf8))
             }
+        }
+        if report.images.isEmpty {
+            FileHandle.standardError.write(Data("ferry: warning: no images found in \(self.paths.joined(separator: " "))\n".utf8))
         }
         if self.json {
             print(try Self.json(report))
