@@ -7,6 +7,10 @@ import Transfer
 /// The first request goes through the registry (with auth); a redirect to storage elsewhere (S3, a CDN, another
 /// host) is remembered in memory so later segments go straight there, without our `Authorization`. A signed URL
 /// that expires (401/403/404/410) is resolved again through the registry. Redirect URLs are never persisted.
+/// Unread bytes one segment connection may hold before curl pauses: with `--jobs` × `--connections` of them in
+/// flight, this is what bounds memory.
+let segmentBuffer = 512 << 10
+
 public actor BlobLocator {
     let client: RegistryClient
     let repository: String
@@ -37,7 +41,7 @@ public actor BlobLocator {
         }
         var (response, body) = try await self.client.send(
             "/v2/\(self.repository)/blobs/\(self.digest)", headers: headers,
-            scopes: [RegistryClient.pullScope(self.repository)], httpVersion: .http1_1)
+            scopes: [RegistryClient.pullScope(self.repository)], httpVersion: .http1_1, bufferLimit: segmentBuffer)
         var hops = 0
         while response.isRedirect, let location = response.headers["location"] {
             hops += 1
@@ -53,7 +57,7 @@ public actor BlobLocator {
     }
 
     private func direct(_ url: String, headers: HTTPHeaders) async throws -> (Response, ResponseBody) {
-        try await self.client.engine.execute(Request(url: url, headers: headers, httpVersion: .http1_1, tls: self.client.options.tls))
+        try await self.client.engine.execute(Request(url: url, headers: headers, httpVersion: .http1_1, tls: self.client.options.tls, bufferLimit: segmentBuffer))
     }
 
     private func failure(_ response: Response, _ body: ResponseBody) async -> RegistryError {

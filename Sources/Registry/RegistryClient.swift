@@ -59,12 +59,13 @@ public final class RegistryClient: Sendable {
         headers: HTTPHeaders = HTTPHeaders(),
         body: Request.Body = .none,
         scopes: [String],
-        httpVersion: Request.HTTPVersion = .automatic
+        httpVersion: Request.HTTPVersion = .automatic,
+        bufferLimit: Int = 1 << 20
     ) async throws -> (Response, ResponseBody) {
         let url = path.hasPrefix("http://") || path.hasPrefix("https://") ? path : try await self.baseURL() + path
         var renewed = false
         while true {
-            var request = Request(method: method, url: url, headers: headers, body: body, httpVersion: httpVersion, tls: self.options.tls)
+            var request = Request(method: method, url: url, headers: headers, body: body, httpVersion: httpVersion, tls: self.options.tls, bufferLimit: bufferLimit)
             if let authorization = try await self.auth.authorization(scopes: scopes) {
                 request.headers.set("Authorization", authorization)
             }

@@ -1,4 +1,6 @@
+import Codec
 import Foundation
+import Glibc
 import Synchronization
 
 /// What the connections, the hasher and the watchdog of one download share, behind one lock.
@@ -16,6 +18,9 @@ final class DownloadState: Sendable {
 
     let journal: Journal
     private let inner: Mutex<Inner>
+    /// The running digest of bytes [0, hashed). Fed from memory by the connection writing at `hashed`, else from
+    /// the page cache by the hasher task when other segments filled the gap.
+    private let hashing = Mutex<(hasher: SHA256, hashed: Int64)>((SHA256(), 0))
 
     init(scheduler: SegmentScheduler, journal: Journal) {
         self.inner = Mutex(Inner(scheduler: scheduler))
@@ -102,6 +107,32 @@ final class DownloadState: Sendable {
     func takeStalled(_ id: Int) -> Bool {
         self.inner.withLock { $0.stalled.remove(id) != nil }
     }
+
+    /// Hashes `bytes`, just written at `offset`, if they continue the hashed prefix: no second read.
+    func hashInline(_ bytes: UnsafeRawBufferPointer, at offset: Int64) {
+        self.hashing.withLock { h in
+            guard h.hashed == offset else { return }
+            h.hasher.update(bytes)
+            h.hashed += Int64(bytes.count)
+        }
+    }
+
+    /// Hashes from the file up to `frontier`; returns how far the hash has got.
+    func hashFromFile(_ fd: Int32, upTo frontier: Int64, buffer: inout [UInt8], path: String) throws -> Int64 {
+        try self.hashing.withLock { h in
+            while h.hashed < frontier {
+                let n = Int(min(Int64(buffer.count), frontier - h.hashed))
+                let offset = h.hashed
+                let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, n, off_t(offset)) }
+                guard got > 0 else { throw TransferError(.io, "cannot read back \(path): \(String(cString: strerror(errno)))") }
+                buffer.withUnsafeBytes { h.hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
+                h.hashed += Int64(got)
+            }
+            return h.hashed
+        }
+    }
+
+    func digest() -> String { self.hashing.withLock { $0.hasher.hexDigest() } }
 
     func countRetry() { self.inner.withLock { $0.retries += 1 } }
 

@@ -214,7 +214,11 @@ public struct SegmentedDownload: Sendable {
             let limit = state.segment(id)?.end ?? bodyEnd
             let n = Int(min(Int64(chunk.count), max(0, limit - position)))
             if n > 0 {
-                try chunk.withUnsafeBytes { try writeAll(fd, UnsafeRawBufferPointer(rebasing: $0[0..<n]), at: position, path: self.path) }
+                try chunk.withUnsafeBytes { all in
+                    let bytes = UnsafeRawBufferPointer(rebasing: all[0..<n])
+                    try writeAll(fd, bytes, at: position, path: self.path)
+                    state.hashInline(bytes, at: position)
+                }
                 position += Int64(n)
                 let syncNow = try state.advance(id, to: position, wrote: Int64(n), syncEvery: self.options.syncEvery)
                 self.progress?(ProgressEvent(id: self.id, kind: .bytes(Int64(n))))
@@ -235,23 +239,14 @@ public struct SegmentedDownload: Sendable {
 
     /// Follows the written prefix and hashes it (from the page cache), so the digest is ready moments after the last byte.
     private func hash(fd: Int32, state: DownloadState) async throws -> String {
-        var hasher = SHA256()
-        var hashed: Int64 = 0
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        while hashed < self.size {
+        while true {
             let frontier = state.frontier()
-            if frontier > hashed {
-                let n = Int(min(Int64(buffer.count), frontier - hashed))
-                let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, n, off_t(hashed)) }
-                guard got > 0 else { throw TransferError(.io, "cannot read back \(self.path): \(errnoString())") }
-                buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
-                hashed += Int64(got)
-            } else {
-                try Task.checkCancellation()
-                await state.waitForProgress(beyond: frontier)
-            }
+            let hashed = try state.hashFromFile(fd, upTo: frontier, buffer: &buffer, path: self.path)
+            if hashed >= self.size { return state.digest() }
+            try Task.checkCancellation()
+            await state.waitForProgress(beyond: frontier)
         }
-        return hasher.hexDigest()
     }
 
     /// Drops connections that go silent; curl's own timeouts would also fire on handles merely queued.
