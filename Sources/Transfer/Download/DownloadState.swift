@@ -118,11 +118,11 @@ final class DownloadState: Sendable {
     }
 
     /// Hashes from the file up to `frontier`; returns how far the hash has got.
-    func hashFromFile(_ fd: Int32, upTo frontier: Int64, buffer: inout [UInt8], path: String) throws -> Int64 {
+    func hashFromFile(_ fd: Int32, base: Int64, upTo frontier: Int64, buffer: inout [UInt8], path: String) throws -> Int64 {
         try self.hashing.withLock { h in
             while h.hashed < frontier {
                 let n = Int(min(Int64(buffer.count), frontier - h.hashed))
-                let offset = h.hashed
+                let offset = base + h.hashed
                 let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, n, off_t(offset)) }
                 guard got > 0 else { throw TransferError(.io, "cannot read back \(path): \(String(cString: strerror(errno)))") }
                 buffer.withUnsafeBytes { h.hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }

@@ -20,7 +20,9 @@ public final class Journal: @unchecked Sendable {
 
     /// Opens the journal at `path` if it describes the same blob and `dataPath` is a file of the right size;
     /// otherwise creates a fresh one. A journal that does not match is discarded, never trusted.
-    public init(path: String, plan: ChunkPlan, digest: String, dataPath: String) throws {
+    /// - Parameter dataSize: the size the data file must have for the journal to be trusted (the blob's size, or
+    ///   the whole bundle's when the blob is one extent of a planned tar).
+    public init(path: String, plan: ChunkPlan, digest: String, dataPath: String, dataSize: Int64? = nil) throws {
         self.path = path
         self.plan = plan
         self.digest = digest
@@ -34,7 +36,7 @@ public final class Journal: @unchecked Sendable {
         self.bitsOffset = Int64(header.count)
         let byteCount = (plan.count + 7) / 8
 
-        if let existing = Self.load(path: path, header: header, byteCount: byteCount), Self.fileSize(dataPath) == plan.size {
+        if let existing = Self.load(path: path, header: header, byteCount: byteCount), Self.fileSize(dataPath) == (dataSize ?? plan.size) {
             self.bits = existing
         } else {
             self.bits = [UInt8](repeating: 0, count: byteCount)

@@ -35,7 +35,24 @@ public struct SegmentedDownload: Sendable {
         self.classify = classify
     }
 
-    public var journalPath: String { self.path + ".journal" }
+    /// Set when the blob is one extent of a larger file (a planned bundle): bytes go to `baseOffset + position`, the
+    /// file is neither created nor truncated here, and its journal lives where the caller says.
+    public struct Extent: Sendable {
+        public var baseOffset: Int64
+        public var fileSize: Int64
+        public var journalPath: String
+
+        public init(baseOffset: Int64, fileSize: Int64, journalPath: String) {
+            self.baseOffset = baseOffset
+            self.fileSize = fileSize
+            self.journalPath = journalPath
+        }
+    }
+
+    public var extent: Extent?
+
+    public var journalPath: String { self.extent?.journalPath ?? self.path + ".journal" }
+    private var base: Int64 { self.extent?.baseOffset ?? 0 }
 
     /// What a run did, for summaries and tests.
     public struct Outcome: Sendable {
@@ -67,12 +84,14 @@ public struct SegmentedDownload: Sendable {
 
     private func attempt(_ fetch: @escaping Fetch, singleStream: Bool) async throws -> Outcome {
         let plan = ChunkPlan(size: self.size, chunkSize: self.options.chunkSize)
-        let journal = try Journal(path: self.journalPath, plan: plan, digest: "sha256:" + self.expectedSHA256, dataPath: self.path)
-        let resuming = Journal.fileSize(self.path) == self.size
+        let journal = try Journal(
+            path: self.journalPath, plan: plan, digest: "sha256:" + self.expectedSHA256, dataPath: self.path,
+            dataSize: self.extent?.fileSize)
+        let resuming = Journal.fileSize(self.path) == (self.extent?.fileSize ?? self.size)
         let fd = open(self.path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw TransferError(.io, "cannot open \(self.path): \(errnoString())") }
         defer { close(fd) }
-        if !resuming { try Self.preallocate(fd, self.size, path: self.path) }
+        if self.extent == nil && !resuming { try Self.preallocate(fd, self.size, path: self.path) }
 
         let done = (0..<plan.count).map { journal.isDone($0) }
         let state = DownloadState(
@@ -92,7 +111,7 @@ public struct SegmentedDownload: Sendable {
         }
         guard digest == self.expectedSHA256 else {
             journal.remove()
-            unlink(self.path)
+            if self.extent == nil { unlink(self.path) }
             throw TransferError(.digestMismatch, "blob \(self.id): downloaded content has digest sha256:\(digest), expected sha256:\(self.expectedSHA256)")
         }
         guard fdatasync(fd) == 0 else { throw TransferError(.io, "cannot sync \(self.path): \(errnoString())") }
@@ -216,7 +235,7 @@ public struct SegmentedDownload: Sendable {
             if n > 0 {
                 try chunk.withUnsafeBytes { all in
                     let bytes = UnsafeRawBufferPointer(rebasing: all[0..<n])
-                    try writeAll(fd, bytes, at: position, path: self.path)
+                    try writeAll(fd, bytes, at: self.base + position, path: self.path)
                     state.hashInline(bytes, at: position)
                 }
                 position += Int64(n)
@@ -242,7 +261,7 @@ public struct SegmentedDownload: Sendable {
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let frontier = state.frontier()
-            let hashed = try state.hashFromFile(fd, upTo: frontier, buffer: &buffer, path: self.path)
+            let hashed = try state.hashFromFile(fd, base: self.base, upTo: frontier, buffer: &buffer, path: self.path)
             if hashed >= self.size { return state.digest() }
             try Task.checkCancellation()
             await state.waitForProgress(beyond: frontier)

@@ -1,0 +1,79 @@
+import Foundation
+import OCI
+import Stores
+
+/// What goes into a bundle for a set of resolved images: the OCI `index.json`, docker's `manifest.json` and
+/// `repositories`, and the members of the planned tar (DESIGN §3).
+struct BundleContents {
+    var plan = BundlePlan()
+    var index: ImageIndex
+    var dockerEntries: [DockerArchiveEntry] = []
+    var blobs: [Descriptor] = []
+
+    init(images: [ImagePlan], platform: PlatformChoice) throws {
+        var manifests: [Digest: ImagePlan.StoredManifest] = [:]
+        var manifestOrder: [Digest] = []
+        var blobs: [Digest: Descriptor] = [:]
+        var blobOrder: [Digest] = []
+        var entries: [Descriptor] = []
+        var repositories: [String: [String: String]] = [:]
+        for image in images {
+            for m in image.manifests + [image.top] where manifests[m.digest] == nil {
+                manifests[m.digest] = m
+                manifestOrder.append(m.digest)
+            }
+            for b in image.blobs where blobs[b.digest] == nil {
+                blobs[b.digest] = b
+                blobOrder.append(b.digest)
+            }
+            var top = image.top.descriptor
+            top.annotations = [
+                AnnotationKey.refName: image.source.description,
+                AnnotationKey.containerdImageName: image.source.description,
+            ]
+            entries.append(top)
+            if let chosen = try Self.dockerImage(image, platform: platform) {
+                let (config, layers) = chosen
+                let tags = image.source.tag == nil ? [] : [image.source.with(digest: nil).familiar]
+                self.dockerEntries.append(DockerArchiveEntry(
+                    config: "blobs/sha256/\(config.hex)", repoTags: tags, layers: layers.map { "blobs/sha256/\($0.hex)" }))
+                if let tag = image.source.tag {
+                    let name = image.source.with(tag: nil).with(digest: nil).familiar
+                    repositories[name, default: [:]][tag] = config.hex
+                }
+            }
+        }
+        self.index = ImageIndex(mediaType: .ociIndex, manifests: entries)
+        self.blobs = blobOrder.compactMap { blobs[$0] }
+
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        self.plan.addFile("oci-layout", content: Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))
+        self.plan.addDirectory("blobs/")
+        self.plan.addDirectory("blobs/sha256/")
+        for digest in manifestOrder {
+            let m = manifests[digest]!
+            self.plan.addFile("blobs/sha256/\(digest.hex)", content: m.raw.bytes, digest: digest)
+        }
+        for blob in self.blobs where manifests[blob.digest] == nil {
+            self.plan.addBlob(blob)
+        }
+        self.plan.addFile("index.json", content: Array(try encoder.encode(self.index)))
+        self.plan.addFile("manifest.json", content: Array(try encoder.encode(self.dockerEntries)))
+        self.plan.addFile("repositories", content: Array(try encoder.encode(repositories)))
+    }
+
+    /// The image `docker load` gets for `image`: the `--platform` child, else linux/amd64, else the first runnable
+    /// one; never an attestation. `nil` for artifacts whose config is not an image config.
+    static func dockerImage(_ image: ImagePlan, platform: PlatformChoice) throws -> (Digest, [Digest])? {
+        var chosen: ImagePlan.StoredManifest? = image.top
+        if case .index(let index) = try image.top.raw.parse() {
+            let wanted: Platform = if case .one(let p) = platform { p } else { .linuxAMD64 }
+            let child = index.select(wanted) ?? index.manifests.first { !$0.isAttestation && !$0.mediaType.isIndex }
+            chosen = child.flatMap { c in image.manifests.first { $0.digest == c.digest } }
+        }
+        guard let chosen, case .image(let manifest) = try chosen.raw.parse() else { return nil }
+        guard manifest.config.mediaType == .ociConfig || manifest.config.mediaType == .dockerConfig else { return nil }
+        return (manifest.config.digest, manifest.layers.map(\.digest))
+    }
+}

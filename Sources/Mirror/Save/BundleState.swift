@@ -1,0 +1,96 @@
+import Foundation
+import Glibc
+import Stores
+
+/// The resumable state of a `save` in progress: `BUNDLE.partial` (the planned tar, filled in place) and beside it
+/// `BUNDLE.partial.ferry/` with the plan's fingerprint, one journal per blob in progress, and a `.done` marker per
+/// verified blob. The plan fingerprint holds the resolved digests, so a tag moved upstream starts a new bundle.
+struct BundleState {
+    let output: String
+    var partial: String { self.output + ".partial" }
+    var directory: String { self.output + ".partial.ferry" }
+    var fingerprintPath: String { self.directory + "/plan" }
+
+    func journalPath(_ hex: String) -> String { "\(self.directory)/\(hex).journal" }
+    func donePath(_ hex: String) -> String { "\(self.directory)/\(hex).done" }
+
+    /// True when an earlier run left a partial bundle laid out exactly like `plan`.
+    func canResume(_ plan: BundlePlan) -> Bool {
+        guard let data = FileManager.default.contents(atPath: self.fingerprintPath),
+            String(decoding: data, as: UTF8.self) == plan.fingerprint
+        else { return false }
+        var st = stat()
+        return stat(self.partial, &st) == 0 && Int64(st.st_size) == plan.archiveSize
+    }
+
+    /// Lays the tar out: removes stale state, checks free space, preallocates, writes every header, every small
+    /// member and the end-of-archive blocks. Idempotent: a resumed save writes the same bytes again.
+    func prepare(_ plan: BundlePlan, resume: Bool) throws {
+        let fm = FileManager.default
+        if !resume {
+            try? fm.removeItem(atPath: self.directory)
+            try? fm.removeItem(atPath: self.partial)
+            try Self.checkFreeSpace(for: plan.archiveSize, at: self.partial)
+        }
+        try fm.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
+        let fd = open(self.partial, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw MirrorError(.failed, "cannot create \(self.partial): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        if !resume {
+            let err = posix_fallocate(fd, 0, off_t(plan.archiveSize))
+            if err == ENOSPC { throw MirrorError(.failed, "not enough disk space for \(self.output) (\(plan.archiveSize) bytes): free some space, then run the same command again") }
+            if err != 0 && ftruncate(fd, off_t(plan.archiveSize)) != 0 { throw MirrorError(.failed, "cannot size \(self.partial): \(String(cString: strerror(errno)))") }
+        }
+        for member in plan.members {
+            try Self.write(fd, member.header.encode(), at: member.offset, path: self.partial)
+            if let content = member.content {
+                try Self.write(fd, content, at: member.dataOffset, path: self.partial)
+                let pad = Int(member.header.paddedSize) - content.count
+                if pad > 0 { try Self.write(fd, [UInt8](repeating: 0, count: pad), at: member.dataOffset + Int64(content.count), path: self.partial) }
+            }
+        }
+        try Self.write(fd, [UInt8](repeating: 0, count: 1024), at: plan.size, path: self.partial)
+        _ = fdatasync(fd)
+        if !resume {
+            try Data(plan.fingerprint.utf8).write(to: URL(fileURLWithPath: self.fingerprintPath), options: .atomic)
+        }
+    }
+
+    /// Moves the verified bundle into place and drops the state.
+    func finish() throws {
+        let fd = open(self.partial, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 {
+            _ = fsync(fd)
+            close(fd)
+        }
+        guard rename(self.partial, self.output) == 0 else {
+            throw MirrorError(.failed, "cannot move \(self.partial) to \(self.output): \(String(cString: strerror(errno)))")
+        }
+        try? FileManager.default.removeItem(atPath: self.directory)
+    }
+
+    static func checkFreeSpace(for bytes: Int64, at path: String) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        guard let attrs = try? FileManager.default.attributesOfFileSystem(forPath: dir.isEmpty ? "." : dir),
+            let free = (attrs[.systemFreeSize] as? NSNumber)?.int64Value
+        else { return }
+        if free < bytes {
+            throw MirrorError(.failed, "the bundle needs \(bytes >> 20) MiB but only \(free >> 20) MiB are free in \(dir.isEmpty ? "." : dir): free some space or write elsewhere")
+        }
+    }
+
+    static func write(_ fd: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws {
+        try bytes.withUnsafeBytes { buffer in
+            var done = 0
+            while done < buffer.count {
+                let n = pwrite(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + Int64(done)))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    if errno == ENOSPC { throw MirrorError(.failed, "disk full writing \(path): free some space, then run the same command again to resume") }
+                    throw MirrorError(.failed, "cannot write \(path): \(String(cString: strerror(errno)))")
+                }
+                done += n
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import OCI
+import Registry
+import Stores
+import Transfer
+
+/// `ferry save`: images from registries into one bundle that is an OCI image layout and a `docker load` archive.
+public struct Saver: Sendable {
+    let engine: CurlEngine
+
+    public init(engine: CurlEngine) {
+        self.engine = engine
+    }
+
+    public struct Result: Sendable {
+        public var output: String
+        public var images: [(reference: String, digest: String)]
+        public var blobsFetched: Int
+        public var blobsSkipped: Int
+        public var bytesFetched: Int64
+        public var bundleSize: Int64
+    }
+
+    public func save(_ references: [Reference], to output: String, options: CopyOptions) async throws -> Result {
+        guard output.hasSuffix(".tar") else {
+            throw MirrorError(.unsupported, "\(output): only uncompressed .tar bundles are written so far; name the output BUNDLE.tar")
+        }
+        guard !references.isEmpty else { throw MirrorError(.usage, "no images to save: name them as arguments or with -f LIST") }
+        let clients = ClientCache(engine: self.engine, options: options.registry)
+        let images = try await Self.resolve(references, clients: clients, platform: options.platform, jobs: options.jobs)
+        let contents = try BundleContents(images: images, platform: options.platform)
+        let state = BundleState(output: output)
+        let resume = state.canResume(contents.plan)
+        try state.prepare(contents.plan, resume: resume)
+
+        // Which repository to fetch each blob from: the first image that has it.
+        var sources: [Digest: (RegistryClient, String)] = [:]
+        for image in images {
+            let client = try await clients.client(for: image.source.registry)
+            for blob in image.blobs where sources[blob.digest] == nil { sources[blob.digest] = (client, image.source.repository) }
+        }
+        var work: [(BundlePlan.Member, RegistryClient, String)] = []
+        var skipped = 0
+        for member in contents.plan.members where member.content == nil {
+            guard let digest = member.digest, let (client, repo) = sources[digest] else { continue }
+            if FileManager.default.fileExists(atPath: state.donePath(digest.hex)) {
+                skipped += 1
+                options.progress?(ProgressEvent(id: digest.description, kind: .skipped(total: member.header.size)))
+                continue
+            }
+            work.append((member, client, repo))
+        }
+        work.sort { $0.0.header.size > $1.0.header.size }
+
+        let bytes = try await withThrowingTaskGroup(of: Int64.self) { group in
+            var pending = work[...]
+            var total: Int64 = 0
+            for _ in 0..<options.jobs {
+                guard let next = pending.popFirst() else { break }
+                group.addTask { try await self.fetch(next.0, client: next.1, repository: next.2, state: state, plan: contents.plan, options: options) }
+            }
+            while let n = try await group.next() {
+                total += n
+                if let next = pending.popFirst() {
+                    group.addTask { try await self.fetch(next.0, client: next.1, repository: next.2, state: state, plan: contents.plan, options: options) }
+                }
+            }
+            return total
+        }
+        try state.finish()
+        try Sidecar(images: images, blobs: contents.blobs).write(to: output + ".ferry.json")
+        for image in images {
+            options.progress?(ProgressEvent(id: image.source.description, kind: .imageFinished(reference: image.source.description)))
+        }
+        return Result(
+            output: output, images: images.map { ($0.source.description, $0.top.digest.description) },
+            blobsFetched: work.count, blobsSkipped: skipped, bytesFetched: bytes, bundleSize: contents.plan.archiveSize)
+    }
+
+    private func fetch(_ member: BundlePlan.Member, client: RegistryClient, repository: String, state: BundleState, plan: BundlePlan, options: CopyOptions) async throws -> Int64 {
+        let digest = member.digest!
+        var download = SegmentedDownload(
+            id: digest.description, expectedSHA256: digest.hex, size: member.header.size, path: state.partial,
+            options: options.download, progress: options.progress, classify: RegistryError.retryAdvice)
+        download.extent = .init(baseOffset: member.dataOffset, fileSize: plan.archiveSize, journalPath: state.journalPath(digest.hex))
+        let locator = BlobLocator(client: client, repository: repository, digest: digest)
+        let outcome: SegmentedDownload.Outcome
+        do {
+            outcome = try await download.run { range in try await locator.fetch(range) }
+        } catch let e as TransferError {
+            throw MirrorError(.failed, "\(client.registry)/\(repository): \(e.message)")
+        }
+        FileManager.default.createFile(atPath: state.donePath(digest.hex), contents: nil)
+        return outcome.fetchedBytes
+    }
+
+    /// Resolves every reference to its plan, several at once.
+    static func resolve(_ references: [Reference], clients: ClientCache, platform: PlatformChoice, jobs: Int) async throws -> [ImagePlan] {
+        try await withThrowingTaskGroup(of: (Int, ImagePlan).self) { group in
+            for (i, reference) in references.enumerated() {
+                group.addTask {
+                    let client = try await clients.client(for: reference.registry)
+                    return (i, try await RegistrySource(client: client).plan(reference, platform: platform))
+                }
+            }
+            var plans = [ImagePlan?](repeating: nil, count: references.count)
+            for try await (i, plan) in group { plans[i] = plan }
+            return plans.compactMap { $0 }
+        }
+    }
+}
+
+/// One `RegistryClient` per registry host, shared by every image of a job (one ping, one token cache).
+actor ClientCache {
+    let engine: CurlEngine
+    let options: RegistryOptions
+    private var clients: [String: RegistryClient] = [:]
+
+    init(engine: CurlEngine, options: RegistryOptions) {
+        self.engine = engine
+        self.options = options
+    }
+
+    func client(for registry: String) throws -> RegistryClient {
+        if let c = self.clients[registry] { return c }
+        let c = try RegistryClient(registry: registry, engine: self.engine, options: self.options)
+        self.clients[registry] = c
+        return c
+    }
+}
