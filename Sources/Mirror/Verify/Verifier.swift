@@ -1,0 +1,163 @@
+import Foundation
+import OCI
+import Stores
+
+/// `ferry verify`: checks a bundle or layout offline — every blob's size and sha256, every reference present,
+/// `manifest.json` consistent with `index.json` and with `docker load`'s rules, and tar members safe.
+public struct Verifier: Sendable {
+    public struct Report: Sendable {
+        public var images: [String] = []
+        public var blobs = 0
+        public var bytes: Int64 = 0
+        public var problems: [String] = []
+        public var ok: Bool { self.problems.isEmpty }
+    }
+
+    public init() {}
+
+    /// `BUNDLE.tar` or `oci:DIR` (a plain directory path works too).
+    public func verify(_ target: String, jobs: Int = 2) async throws -> Report {
+        let archive: any ImageArchive
+        var report = Report()
+        if target.hasPrefix("oci:") || Self.isDirectory(target) {
+            var path = target.hasPrefix("oci:") ? String(target.dropFirst(4)) : target
+            if !Self.isDirectory(path), let colon = path.lastIndex(of: ":") { path = String(path[..<colon]) }
+            guard Self.isDirectory(path) else { throw MirrorError(.usage, "\(path) is not a directory") }
+            archive = DirectoryArchive(root: path)
+        } else {
+            guard FileManager.default.fileExists(atPath: target) else { throw MirrorError(.usage, "\(target) does not exist") }
+            if target.hasSuffix(".gz") || target.hasSuffix(".zst") || target.hasSuffix(".tgz") {
+                throw MirrorError(.unsupported, "\(target): verifying compressed bundles is not supported yet")
+            }
+            do {
+                let tar = try TarArchive(path: target)
+                report.problems += tar.problems
+                archive = tar
+            } catch let e as StoreError {
+                report.problems.append(e.message)
+                return report
+            }
+        }
+        try await self.check(archive, into: &report, jobs: jobs)
+        return report
+    }
+
+    private func check(_ archive: any ImageArchive, into report: inout Report, jobs: Int) async throws {
+        let hasLayout = archive.contains("oci-layout")
+        let hasDocker = archive.contains("manifest.json")
+        if !hasLayout && !hasDocker {
+            report.problems.append("\(archive.description) is neither an OCI image layout (no oci-layout) nor a docker archive (no manifest.json)")
+            return
+        }
+        if hasLayout {
+            struct LayoutFile: Decodable { var imageLayoutVersion: String }
+            if (try? archive.json(LayoutFile.self, "oci-layout")) == nil { report.problems.append("oci-layout is not valid JSON with imageLayoutVersion") }
+            self.checkIndex(archive, into: &report)
+        }
+        if hasDocker { self.checkDockerManifest(archive, into: &report) }
+
+        // Every blob's content must hash to its name.
+        let blobs = archive.files.filter { $0.hasPrefix("blobs/sha256/") }.sorted()
+        report.blobs = blobs.count
+        report.bytes = blobs.reduce(0) { $0 + (archive.size($1) ?? 0) }
+        let mismatches = try await withThrowingTaskGroup(of: String?.self) { group in
+            var pending = blobs[...]
+            var out: [String] = []
+            for _ in 0..<max(1, jobs) {
+                guard let next = pending.popFirst() else { break }
+                group.addTask { try Self.hashProblem(archive, next) }
+            }
+            while let result = try await group.next() {
+                if let p = result { out.append(p) }
+                if let next = pending.popFirst() { group.addTask { try Self.hashProblem(archive, next) } }
+            }
+            return out.sorted()
+        }
+        report.problems += mismatches
+    }
+
+    static func hashProblem(_ archive: any ImageArchive, _ name: String) throws -> String? {
+        let hex = String(name.dropFirst("blobs/sha256/".count))
+        let actual: String
+        do { actual = try archive.sha256(name) } catch { return "\(name): \(error)" }
+        return actual == hex ? nil : "\(name): content has digest sha256:\(actual)"
+    }
+
+    private func checkIndex(_ archive: any ImageArchive, into report: inout Report) {
+        let index: ImageIndex
+        do {
+            index = try archive.json(ImageIndex.self, "index.json")
+        } catch {
+            report.problems.append("index.json: \(error)")
+            return
+        }
+        var queue = index.manifests.map { ($0, $0.annotations?[AnnotationKey.containerdImageName] ?? $0.annotations?[AnnotationKey.refName] ?? $0.digest.description) }
+        for (d, name) in queue {
+            report.images.append(name)
+            if let ref = d.annotations?[AnnotationKey.refName], ref.isEmpty { report.problems.append("index.json: an empty \(AnnotationKey.refName)") }
+        }
+        var seen = Set<Digest>()
+        while let (d, image) = queue.popLast() {
+            guard seen.insert(d.digest).inserted else { continue }
+            let name = "blobs/\(d.digest.algorithm)/\(d.digest.hex)"
+            guard let size = archive.size(name) else {
+                if d.urls == nil { report.problems.append("\(image): \(d.mediaType) \(d.digest) is missing") }
+                continue
+            }
+            if size != d.size { report.problems.append("\(image): \(d.digest) is \(size) bytes, its descriptor says \(d.size)") }
+            guard d.mediaType.isManifest else { continue }
+            do {
+                let raw = try RawManifest(bytes: try archive.read(name, limit: 4 << 20), mediaType: d.mediaType)
+                switch try raw.parse() {
+                case .index(let i): queue += i.manifests.map { ($0, image) }
+                case .image(let m): queue += m.blobs.map { ($0, image) }
+                }
+            } catch {
+                report.problems.append("\(image): manifest \(d.digest): \(error)")
+            }
+        }
+    }
+
+    /// moby `image/tarexport/load.go`: each entry's Config and Layers exist inside the archive, the config's
+    /// `rootfs.diff_ids` has one entry per layer, and RepoTags are valid references.
+    private func checkDockerManifest(_ archive: any ImageArchive, into report: inout Report) {
+        let entries: [DockerArchiveEntry]
+        do {
+            entries = try archive.json([DockerArchiveEntry].self, "manifest.json")
+        } catch {
+            report.problems.append("manifest.json: \(error)")
+            return
+        }
+        struct Config: Decodable {
+            struct RootFS: Decodable { var diff_ids: [String]? }
+            var rootfs: RootFS?
+        }
+        for (i, entry) in entries.enumerated() {
+            let what = "manifest.json[\(i)]" + (entry.repoTags?.first.map { " (\($0))" } ?? "")
+            guard let configPath = ArchivePath.normalized(entry.config), archive.contains(configPath) else {
+                report.problems.append("\(what): Config \(entry.config) is not in the archive")
+                continue
+            }
+            for layer in entry.layers where ArchivePath.normalized(layer).map(archive.contains) != true {
+                report.problems.append("\(what): layer \(layer) is not in the archive")
+            }
+            if let config = try? archive.json(Config.self, configPath) {
+                let count = config.rootfs?.diff_ids?.count ?? 0
+                if count != entry.layers.count {
+                    report.problems.append("\(what): the config lists \(count) diff_ids for \(entry.layers.count) layers; docker load would refuse it")
+                }
+            } else {
+                report.problems.append("\(what): Config \(entry.config) is not an image config")
+            }
+            for tag in entry.repoTags ?? [] where (try? Reference(parsing: tag)) == nil {
+                report.problems.append("\(what): RepoTag \"\(tag)\" is not a valid reference")
+            }
+            if !archive.contains("oci-layout") { report.images.append(entry.repoTags?.first ?? entry.config) }
+        }
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
+    }
+}

@@ -1,0 +1,146 @@
+import Glibc
+
+/// Lists the members of a tar file without extracting it: name, kind, size, and where the data starts, so that
+/// members can be read in place. Understands ustar, PAX (`path`, `size`, `linkpath`) and GNU long names.
+public struct TarReader: Sendable {
+    public struct Entry: Sendable, Hashable {
+        public var name: String
+        public var kind: TarHeader.Kind?
+        public var typeflag: UInt8
+        public var size: Int64
+        public var dataOffset: Int64
+        public var linkName: String
+    }
+
+    public let path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// Every member in archive order; throws on a truncated or corrupt archive.
+    public func entries() throws(StoreError) -> [Entry] {
+        let fd = open(self.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError(.notFound, "cannot open \(self.path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var st = stat()
+        fstat(fd, &st)
+        let fileSize = Int64(st.st_size)
+        var offset: Int64 = 0
+        var out: [Entry] = []
+        var pax: [String: String] = [:]
+        var longName: String?
+        var longLink: String?
+        var block = [UInt8](repeating: 0, count: 512)
+        while true {
+            guard offset + 512 <= fileSize else {
+                throw StoreError(.corrupt, "\(self.path) is truncated: it ends inside a tar header at byte \(offset)")
+            }
+            let n = block.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 512, off_t(offset)) }
+            guard n == 512 else { throw StoreError(.io, "cannot read \(self.path) at \(offset)") }
+            if block.allSatisfy({ $0 == 0 }) { break }
+            guard Self.checksumOK(block) else {
+                throw StoreError(.corrupt, "\(self.path): bad tar header checksum at byte \(offset); the file is damaged or not a tar archive")
+            }
+            var size = try Self.number(block[124..<136], path: self.path)
+            if let s = pax["size"] {
+                guard let v = Int64(s), v >= 0 else { throw StoreError(.corrupt, "\(self.path): bad PAX size \(s)") }
+                size = v
+            }
+            let typeflag = block[156]
+            let dataOffset = offset + 512
+            guard size >= 0, dataOffset + size <= fileSize else {
+                throw StoreError(.corrupt, "\(self.path) is truncated: a member at byte \(offset) claims \(size) bytes past the end of the file")
+            }
+            let next = dataOffset + (size + 511) / 512 * 512
+            switch typeflag {
+            case UInt8(ascii: "x"):
+                guard size <= 1 << 20 else { throw StoreError(.unsafe, "\(self.path): a PAX header of \(size) bytes is too large") }
+                pax = Self.parsePAX(try Self.read(fd, at: dataOffset, count: Int(size), path: self.path))
+            case UInt8(ascii: "g"):
+                break
+            case UInt8(ascii: "L"), UInt8(ascii: "K"):
+                guard size <= 64 << 10 else { throw StoreError(.unsafe, "\(self.path): a GNU long name of \(size) bytes is too large") }
+                let bytes = try Self.read(fd, at: dataOffset, count: Int(size), path: self.path)
+                let text = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+                if typeflag == UInt8(ascii: "L") { longName = text } else { longLink = text }
+            default:
+                let name = pax["path"] ?? longName ?? Self.name(block)
+                let link = pax["linkpath"] ?? longLink ?? Self.string(block[157..<257])
+                out.append(Entry(
+                    name: name, kind: TarHeader.Kind(rawValue: typeflag == 0 ? 0x30 : typeflag), typeflag: typeflag,
+                    size: size, dataOffset: dataOffset, linkName: link))
+                pax = [:]
+                longName = nil
+                longLink = nil
+            }
+            offset = next
+        }
+        return out
+    }
+
+    static func read(_ fd: Int32, at offset: Int64, count: Int, path: String) throws(StoreError) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(offset)) }
+        guard n == count else { throw StoreError(.corrupt, "\(path) is truncated at byte \(offset)") }
+        return out
+    }
+
+    static func checksumOK(_ block: [UInt8]) -> Bool {
+        var sum = 0
+        for (i, b) in block.enumerated() { sum += (148..<156).contains(i) ? 0x20 : Int(b) }
+        let stored = Self.string(block[148..<156]).trimmingCharacters(in: " ")
+        return Int(stored, radix: 8) == sum
+    }
+
+    static func number(_ field: ArraySlice<UInt8>, path: String) throws(StoreError) -> Int64 {
+        if let first = field.first, first & 0x80 != 0 {
+            // GNU base-256 for large sizes.
+            var v: Int64 = Int64(first & 0x7f)
+            for b in field.dropFirst() {
+                guard v < Int64.max >> 8 else { throw StoreError(.corrupt, "\(path): a tar size field overflows") }
+                v = v << 8 | Int64(b)
+            }
+            return v
+        }
+        let text = Self.string(field).trimmingCharacters(in: " ")
+        if text.isEmpty { return 0 }
+        guard let v = Int64(text, radix: 8) else { throw StoreError(.corrupt, "\(path): bad tar number \"\(text)\"") }
+        return v
+    }
+
+    static func string(_ bytes: ArraySlice<UInt8>) -> String {
+        String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+    }
+
+    static func name(_ block: [UInt8]) -> String {
+        let name = Self.string(block[0..<100])
+        let prefix = Self.string(block[345..<500])
+        return prefix.isEmpty || Self.string(block[257..<263]) != "ustar" ? name : prefix + "/" + name
+    }
+
+    static func parsePAX(_ bytes: [UInt8]) -> [String: String] {
+        var out: [String: String] = [:]
+        var i = 0
+        while i < bytes.count {
+            guard let space = bytes[i...].firstIndex(of: 0x20), let length = Int(String(decoding: bytes[i..<space], as: UTF8.self)),
+                length > 0, i + length <= bytes.count
+            else { break }
+            let record = bytes[(space + 1)..<(i + length - 1)]
+            if let eq = record.firstIndex(of: UInt8(ascii: "=")) {
+                out[String(decoding: record[..<eq], as: UTF8.self)] = String(decoding: record[(eq + 1)...], as: UTF8.self)
+            }
+            i += length
+        }
+        return out
+    }
+}
+
+extension String {
+    func trimmingCharacters(in c: Character) -> String {
+        var s = Substring(self)
+        while s.first == c { s.removeFirst() }
+        while s.last == c { s.removeLast() }
+        return String(s)
+    }
+}
