@@ -70,3 +70,10 @@ func Codec_sha256(_ data: Data) -> String {
     data.withUnsafeBytes { h.update($0) }
     return h.hexDigest()
 }
+
+/// Starts a long-running child with its output in files under `directory`.
+func spawn(_ argv: [String], in directory: TemporaryDirectory, environment: [String: String] = [:]) throws -> ChildProcess {
+    let tag = UUID().uuidString.prefix(8)
+    return try ChildProcess(
+        argv, stdoutFile: directory.appending("\(tag).out"), stderrFile: directory.appending("\(tag).err"), environment: environment)
+}
