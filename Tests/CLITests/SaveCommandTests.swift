@@ -71,18 +71,19 @@ import Testing
         let f = try await Fixture(layerSize: 6_000_000)
         defer { f.registry.stop() }
         let proxy = try spawn(
-            [Binaries.testkit.path, "proxy", "--listen", "127.0.0.1:0", "--upstream", f.registry.address, "--fault", "throttle=8000000,path=/blobs/"],
+            [Binaries.testkit.path, "proxy", "--listen", "127.0.0.1:0", "--upstream", f.registry.address, "--fault", "throttle=4000000,path=/blobs/"],
             in: f.work)
         defer { proxy.stop() }
         let proxyAddress = try await Self.listening(proxy)
         let bundle = f.work.appending("k.tar").path
-        let args = ["save", "--quiet", "--chunk-size", "1MiB", "-o", bundle, "\(proxyAddress)/demo/app:1.0", "\(proxyAddress)/demo/tool:2.0"]
+        // One blob and one connection at a time, so the kill lands between finished blobs and inside a started one.
+        let args = ["save", "--quiet", "--jobs", "1", "--connections", "1", "--chunk-size", "1MiB", "-o", bundle, "\(proxyAddress)/demo/app:1.0", "\(proxyAddress)/demo/tool:2.0"]
         let cli = try CLI()
 
         let first = try spawn([Binaries.ferry.path] + args, in: f.work, environment: ["HOME": cli.home.path])
         let state = bundle + ".partial.ferry"
         // Wait until some blobs are done or chunks are journaled, then kill hard.
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             let files = (try? FileManager.default.contentsOfDirectory(atPath: state)) ?? []
             if files.contains(where: { $0.hasSuffix(".done") }) && files.contains(where: { $0.hasSuffix(".journal") }) { break }

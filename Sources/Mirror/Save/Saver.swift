@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import OCI
 import Registry
 import Stores
@@ -52,20 +53,30 @@ public struct Saver: Sendable {
         }
         work.sort { $0.0.header.size > $1.0.header.size }
 
-        let bytes = try await withThrowingTaskGroup(of: Int64.self) { group in
-            var pending = work[...]
-            var total: Int64 = 0
-            for _ in 0..<options.jobs {
-                guard let next = pending.popFirst() else { break }
-                group.addTask { try await self.fetch(next.0, client: next.1, repository: next.2, state: state, plan: contents.plan, options: options) }
-            }
-            while let n = try await group.next() {
-                total += n
-                if let next = pending.popFirst() {
+        // Verified blobs are recorded as done only after the bundle's data is synced, in batches: a `.done` marker
+        // must never outlive its data in a power loss.
+        let marker = DoneMarker(state: state)
+        let bytes: Int64
+        do {
+            bytes = try await withThrowingTaskGroup(of: (Digest, Int64, Int64).self) { group in
+                var pending = work[...]
+                var total: Int64 = 0
+                for _ in 0..<options.jobs {
+                    guard let next = pending.popFirst() else { break }
                     group.addTask { try await self.fetch(next.0, client: next.1, repository: next.2, state: state, plan: contents.plan, options: options) }
                 }
+                while let (digest, size, fetched) = try await group.next() {
+                    total += fetched
+                    marker.finished(digest, size: size)
+                    if let next = pending.popFirst() {
+                        group.addTask { try await self.fetch(next.0, client: next.1, repository: next.2, state: state, plan: contents.plan, options: options) }
+                    }
+                }
+                return total
             }
-            return total
+        } catch {
+            marker.flush()
+            throw error
         }
         try state.finish()
         try Sidecar(images: images, blobs: contents.blobs).write(to: output + ".ferry.json")
@@ -77,7 +88,7 @@ public struct Saver: Sendable {
             blobsFetched: work.count, blobsSkipped: skipped, bytesFetched: bytes, bundleSize: contents.plan.archiveSize)
     }
 
-    private func fetch(_ member: BundlePlan.Member, client: RegistryClient, repository: String, state: BundleState, plan: BundlePlan, options: CopyOptions) async throws -> Int64 {
+    private func fetch(_ member: BundlePlan.Member, client: RegistryClient, repository: String, state: BundleState, plan: BundlePlan, options: CopyOptions) async throws -> (Digest, Int64, Int64) {
         let digest = member.digest!
         var download = SegmentedDownload(
             id: digest.description, expectedSHA256: digest.hex, size: member.header.size, path: state.partial,
@@ -90,8 +101,7 @@ public struct Saver: Sendable {
         } catch let e as TransferError {
             throw MirrorError(.failed, "\(client.registry)/\(repository): \(e.message)")
         }
-        FileManager.default.createFile(atPath: state.donePath(digest.hex), contents: nil)
-        return outcome.fetchedBytes
+        return (digest, member.header.size, outcome.fetchedBytes)
     }
 
     /// Resolves every reference to its plan, several at once.
@@ -126,5 +136,43 @@ actor ClientCache {
         let c = try RegistryClient(registry: registry, engine: self.engine, options: self.options)
         self.clients[registry] = c
         return c
+    }
+}
+
+/// Batches the `.done` markers of verified blobs behind one `fdatasync` of the bundle.
+final class DoneMarker: @unchecked Sendable {
+    private let state: BundleState
+    private var pending: [Digest] = []
+    private var pendingBytes: Int64 = 0
+    private var lastFlush = Date()
+    private let lock = NSLock()
+    static let batchBytes: Int64 = 512 << 20
+    static let batchSeconds: TimeInterval = 0.5
+
+    init(state: BundleState) {
+        self.state = state
+    }
+
+    func finished(_ digest: Digest, size: Int64) {
+        let flushNow = self.lock.withLock { () -> Bool in
+            self.pending.append(digest)
+            self.pendingBytes += size
+            return self.pendingBytes >= Self.batchBytes || Date().timeIntervalSince(self.lastFlush) >= Self.batchSeconds
+        }
+        if flushNow { self.flush() }
+    }
+
+    func flush() {
+        let batch = self.lock.withLock { () -> [Digest] in
+            defer { self.pending = []; self.pendingBytes = 0; self.lastFlush = Date() }
+            return self.pending
+        }
+        guard !batch.isEmpty else { return }
+        let fd = open(self.state.partial, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        let synced = fdatasync(fd) == 0
+        close(fd)
+        guard synced else { return }
+        for digest in batch { FileManager.default.createFile(atPath: self.state.donePath(digest.hex), contents: nil) }
     }
 }

@@ -105,8 +105,10 @@ public struct SegmentedDownload: Sendable {
             digest = try await self.transfer(fetch, fd: fd, state: state, singleStream: singleStream)
         } catch {
             // Teardown that cancellation must not skip: what was written stays resumable, even across a power loss.
-            _ = fdatasync(fd)
-            journal.sync()
+            if self.extent == nil {
+                _ = fdatasync(fd)
+                journal.sync()
+            }
             throw error
         }
         guard digest == self.expectedSHA256 else {
@@ -114,7 +116,11 @@ public struct SegmentedDownload: Sendable {
             if self.extent == nil { unlink(self.path) }
             throw TransferError(.digestMismatch, "blob \(self.id): downloaded content has digest sha256:\(digest), expected sha256:\(self.expectedSHA256)")
         }
-        guard fdatasync(fd) == 0 else { throw TransferError(.io, "cannot sync \(self.path): \(errnoString())") }
+        // A shared file (a bundle) is synced by its owner, once for many blobs: fdatasync here would flush every
+        // other blob's dirty pages too, again and again.
+        if self.extent == nil {
+            guard fdatasync(fd) == 0 else { throw TransferError(.io, "cannot sync \(self.path): \(errnoString())") }
+        }
         journal.remove()
         let stats = state.stats()
         return Outcome(resumedBytes: resumed, fetchedBytes: stats.fetched, retries: stats.retries)
@@ -159,7 +165,7 @@ public struct SegmentedDownload: Sendable {
     }
 
     /// One connection: claims segments until none are left, retrying its segment with backoff.
-    private func worker(_ fetch: Fetch, fd: Int32, state: DownloadState, gate: Gate?, singleStream: Bool) async throws {
+    private func worker(_ fetch: @escaping Fetch, fd: Int32, state: DownloadState, gate: Gate?, singleStream: Bool) async throws {
         var gate = gate
         defer { gate?.decide(true) }
         while let segment = state.claim() {
@@ -201,9 +207,9 @@ public struct SegmentedDownload: Sendable {
     }
 
     /// One Range request for the rest of a segment, written at its offsets as it streams.
-    private func fetchSegment(_ id: Int, _ fetch: Fetch, fd: Int32, state: DownloadState, gate: inout Gate?, singleStream: Bool) async throws {
+    private func fetchSegment(_ id: Int, _ fetch: @escaping Fetch, fd: Int32, state: DownloadState, gate: inout Gate?, singleStream: Bool) async throws {
         guard var position = state.segment(id)?.position, let end = state.segment(id)?.end else { return }
-        let (response, body) = try await fetch(position...(end - 1))
+        let (response, body) = try await self.request(position...(end - 1), fetch)
         state.attach(body, to: id)
         defer { state.detach(id) }
         switch response.status {
@@ -241,7 +247,7 @@ public struct SegmentedDownload: Sendable {
                 position += Int64(n)
                 let syncNow = try state.advance(id, to: position, wrote: Int64(n), syncEvery: self.options.syncEvery)
                 self.progress?(ProgressEvent(id: self.id, kind: .bytes(Int64(n))))
-                if syncNow {
+                if syncNow && self.extent == nil {
                     _ = fdatasync(fd)
                     state.journal.sync()
                 }
@@ -253,6 +259,26 @@ public struct SegmentedDownload: Sendable {
         }
         if position < (state.segment(id)?.end ?? bodyEnd) {
             throw TransferError(.connectionLost, "blob \(self.id): connection ended at byte \(position) of \(self.size)")
+        }
+    }
+
+    /// Sends a segment's request, giving up when no response head comes within the stall timeout: the watchdog only
+    /// sees bodies, and curl has no timeout on a request that waits for its answer, so a server that accepts the
+    /// request and then says nothing would otherwise hold the segment (and, for the first one, the gate) forever.
+    private func request(_ range: ClosedRange<Int64>, _ fetch: @escaping Fetch) async throws -> (Response, ResponseBody) {
+        let seconds = self.options.stallTimeout
+        return try await withThrowingTaskGroup(of: (Response, ResponseBody)?.self) { group in
+            group.addTask { try await fetch(range) }
+            group.addTask {
+                try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+                return nil
+            }
+            defer { group.cancelAll() }
+            // The first to finish decides; a response that loses the race is dropped, which cancels its transfer.
+            guard let first = try await group.next(), let answer = first else {
+                throw TransferError(.timeout, "blob \(self.id): no response for \(Int(seconds)) s")
+            }
+            return answer
         }
     }
 

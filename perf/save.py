@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""registry → bundle: `ferry save` of a set of images vs `skopeo copy` of the same images to `oci:` and to
+`docker-archive:` (one image per call, as users script it), and the parallel-curl ceiling, in one run.
+
+Target (DESIGN §6, issue 5): Ferry ≥ 2× the faster skopeo path and ≥ 0.8× the curl ceiling.
+
+usage: perf/save.py BIN_DIR [--images N] [--size BYTES_PER_IMAGE] [--layers N] [--runs N] [--json FILE]
+"""
+import argparse
+import datetime
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("bin_dir")
+    p.add_argument("--images", type=int, default=4)
+    p.add_argument("--size", type=int, default=512 << 20)
+    p.add_argument("--layers", type=int, default=8)
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--json")
+    a = p.parse_args()
+    bins = harness.Bins(a.bin_dir)
+    work = harness.workdir()
+    registry = harness.Registry(bins, work)
+    try:
+        refs, digests = [], set()
+        for i in range(a.images):
+            image_dir = os.path.join(work, f"save-image-{a.size}-{a.layers}-{i}")
+            if not os.path.exists(os.path.join(image_dir, "built-image.json")):
+                import subprocess
+                subprocess.run([bins.testkit, "image", "--out", image_dir, "--tag", "1", "--size", str(a.size),
+                                "--layers", str(a.layers), "--seed", str(100 + i)], check=True, stdout=subprocess.DEVNULL)
+            with open(os.path.join(image_dir, "built-image.json")) as f:
+                image = json.load(f)
+            ref = f"{registry.address}/perf/app{i}:1"
+            harness.seed(bins, image_dir, f"http://{ref}")
+            refs.append(ref)
+            for m in image["manifests"]:
+                digests.add((f"perf/app{i}", m["config"]["digest"]))
+                digests.update((f"perf/app{i}", l["blob"]["digest"]) for l in m["layers"])
+        total = a.images * a.size
+        urls = [f"http://{registry.address}/v2/{repo}/blobs/{d}" for repo, d in sorted(digests)]
+        results = {"ferry": [], "skopeo_oci": [], "skopeo_docker_archive": [], "curl": []}
+        rss = []
+        dest = os.path.join(work, "save-dest")
+        for run in range(a.runs):
+            harness.fresh_dir(dest)
+            os.makedirs(dest)
+            t, m, rc = harness.timed([bins.ferry, "save", "--quiet", "-o", os.path.join(dest, "b.tar")] + refs)
+            if rc:
+                sys.exit("perf: ferry save failed")
+            results["ferry"].append(t)
+            rss.append(m)
+            harness.fresh_dir(dest)
+            os.makedirs(dest)
+            t = 0.0
+            for i, ref in enumerate(refs):
+                dt, _, rc = harness.timed(["skopeo", "copy", "-q", "--src-tls-verify=false", f"docker://{ref}", f"oci:{dest}/oci:{ref}"])
+                t += dt
+            results["skopeo_oci"].append(t)
+            harness.fresh_dir(dest)
+            os.makedirs(dest)
+            t = 0.0
+            for i, ref in enumerate(refs):
+                dt, _, rc = harness.timed(["skopeo", "copy", "-q", "--src-tls-verify=false", f"docker://{ref}", f"docker-archive:{dest}/d{i}.tar:{ref}"])
+                t += dt
+            results["skopeo_docker_archive"].append(t)
+            results["curl"].append(harness.parallel_curl(urls, harness.fresh_dir(dest)))
+            print(f"run {run + 1}/{a.runs}: ferry {results['ferry'][-1]:.2f}s  skopeo oci {results['skopeo_oci'][-1]:.2f}s  "
+                  f"skopeo docker-archive {results['skopeo_docker_archive'][-1]:.2f}s  curl×8 {results['curl'][-1]:.2f}s", file=sys.stderr)
+        harness.fresh_dir(dest)
+    finally:
+        registry.stop()
+    med = {k: harness.summarize(v)["median"] for k, v in results.items()}
+    faster_skopeo = min(med["skopeo_oci"], med["skopeo_docker_archive"])
+    ratio = faster_skopeo / med["ferry"]
+    ceiling = med["curl"] / med["ferry"]
+    print(f"\nregistry → bundle, {a.images} images, {total / 2**30:.2f} GiB, median of {a.runs}")
+    print(f"  {'tool':<28}{'seconds':>9}{'MB/s':>9}")
+    for k, label in (("ferry", "ferry save"), ("skopeo_oci", "skopeo copy → oci:"), ("skopeo_docker_archive", "skopeo copy → docker-archive:"), ("curl", "curl ×8 (ceiling)")):
+        print(f"  {label:<28}{med[k]:>9.2f}{harness.mbps(total, med[k]):>9.0f}")
+    print(f"  ferry / faster skopeo: {ratio:.2f}× (target ≥ 2×)   ferry / ceiling: {ceiling:.2f}× (target ≥ 0.8×)   "
+          f"ferry peak RSS {max(rss) / 1e6:.0f} MB")
+    out = {
+        "case": "save", "date": datetime.datetime.now(datetime.timezone.utc).isoformat(), "machine": harness.machine(),
+        "bytes": total, "images": a.images, "seconds": {k: harness.summarize(v) for k, v in results.items()},
+        "peak_rss_bytes": max(rss), "ratio_vs_skopeo": ratio, "ratio_vs_ceiling": ceiling,
+        "targets_met": {"skopeo": ratio >= 2, "ceiling": ceiling >= 0.8},
+    }
+    path = a.json or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "save.json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(out, f, indent=2)
+    print(f"  JSON: {path}")
+    return 0 if all(out["targets_met"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
