@@ -10,7 +10,10 @@ struct BundleContents {
     var dockerEntries: [DockerArchiveEntry] = []
     var blobs: [Descriptor] = []
 
-    init(images: [ImagePlan], platform: PlatformChoice) throws {
+    /// Blobs left out because the base bundle of a delta carries them.
+    var omitted: [Descriptor] = []
+
+    init(images: [ImagePlan], platform: PlatformChoice, base: DeltaBase? = nil) throws {
         var manifests: [Digest: ImagePlan.StoredManifest] = [:]
         var manifestOrder: [Digest] = []
         var blobs: [Digest: Descriptor] = [:]
@@ -44,7 +47,16 @@ struct BundleContents {
             }
         }
         self.index = ImageIndex(mediaType: .ociIndex, manifests: entries)
-        self.blobs = blobOrder.compactMap { blobs[$0] }
+        let all = blobOrder.compactMap { blobs[$0] }
+        // A delta leaves out layers and configs the base carries; manifests are always in (small, and the index needs them).
+        self.blobs = all.filter { base?.blobs.contains($0.digest) != true }
+        self.omitted = all.filter { base?.blobs.contains($0.digest) == true }
+        if let base {
+            self.index.annotations = [DeltaBase.annotation: base.fingerprint]
+            // docker load cannot load an image with missing layers: a delta is an OCI layout only.
+            self.dockerEntries = []
+            repositories = [:]
+        }
 
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -59,8 +71,10 @@ struct BundleContents {
             self.plan.addBlob(blob)
         }
         self.plan.addFile("index.json", content: Array(try encoder.encode(self.index)))
-        self.plan.addFile("manifest.json", content: Array(try encoder.encode(self.dockerEntries)))
-        self.plan.addFile("repositories", content: Array(try encoder.encode(repositories)))
+        if base == nil {
+            self.plan.addFile("manifest.json", content: Array(try encoder.encode(self.dockerEntries)))
+            self.plan.addFile("repositories", content: Array(try encoder.encode(repositories)))
+        }
     }
 
     /// The image `docker load` gets for `image`: the `--platform` child, else linux/amd64, else the first runnable

@@ -20,16 +20,19 @@ public struct Saver: Sendable {
         public var blobsSkipped: Int
         public var bytesFetched: Int64
         public var bundleSize: Int64
+        /// For a delta: blobs left out because the base carries them, and their bytes.
+        public var omittedBlobs = 0
+        public var omittedBytes: Int64 = 0
     }
 
-    public func save(_ references: [Reference], to output: String, options: CopyOptions) async throws -> Result {
+    public func save(_ references: [Reference], to output: String, options: CopyOptions, since base: DeltaBase? = nil) async throws -> Result {
         guard output.hasSuffix(".tar") else {
             throw MirrorError(.unsupported, "\(output): only uncompressed .tar bundles are written so far; name the output BUNDLE.tar")
         }
         guard !references.isEmpty else { throw MirrorError(.usage, "no images to save: name them as arguments or with -f LIST") }
         let clients = ClientCache(engine: self.engine, options: options.registry)
         let images = try await Self.resolve(references, clients: clients, platform: options.platform, jobs: options.jobs)
-        let contents = try BundleContents(images: images, platform: options.platform)
+        let contents = try BundleContents(images: images, platform: options.platform, base: base)
         let state = BundleState(output: output)
         let resume = state.canResume(contents.plan)
         try state.prepare(contents.plan, resume: resume)
@@ -79,13 +82,16 @@ public struct Saver: Sendable {
             throw error
         }
         try state.finish()
-        try Sidecar(images: images, blobs: contents.blobs).write(to: output + ".ferry.json")
+        var sidecar = Sidecar(images: images, blobs: contents.blobs)
+        sidecar.deltaBase = base?.fingerprint
+        try sidecar.write(to: output + ".ferry.json")
         for image in images {
             options.progress?(ProgressEvent(id: image.source.description, kind: .imageFinished(reference: image.source.description)))
         }
         return Result(
             output: output, images: images.map { ($0.source.description, $0.top.digest.description) },
-            blobsFetched: work.count, blobsSkipped: skipped, bytesFetched: bytes, bundleSize: contents.plan.archiveSize)
+            blobsFetched: work.count, blobsSkipped: skipped, bytesFetched: bytes, bundleSize: contents.plan.archiveSize,
+            omittedBlobs: contents.omitted.count, omittedBytes: contents.omitted.reduce(0) { $0 + $1.size })
     }
 
     private func fetch(_ member: BundlePlan.Member, client: RegistryClient, repository: String, state: BundleState, plan: BundlePlan, options: CopyOptions) async throws -> (Digest, Int64, Int64) {

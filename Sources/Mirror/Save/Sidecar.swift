@@ -18,6 +18,8 @@ public struct Sidecar: Sendable, Codable {
     public var version = 1
     public var images: [Image]
     public var blobs: [Blob]
+    /// Set on a delta: the fingerprint of the base bundle's blobs (see `DeltaBase`).
+    public var deltaBase: String?
 
     init(images: [ImagePlan], blobs: [Descriptor]) {
         self.images = images.map { Image(reference: $0.source.description, digest: $0.top.digest.description, mediaType: $0.top.raw.mediaType.rawValue) }

@@ -10,6 +10,9 @@ public struct Verifier: Sendable {
         public var blobs = 0
         public var bytes: Int64 = 0
         public var problems: [String] = []
+        /// A delta bundle, and how many referenced blobs it leaves to its base.
+        public var isDelta = false
+        public var leftToBase = 0
         public var ok: Bool { self.problems.isEmpty }
     }
 
@@ -91,6 +94,9 @@ public struct Verifier: Sendable {
             report.problems.append("index.json: \(error)")
             return
         }
+        // A delta leaves out blobs its base bundle carries: missing layers and configs are expected there.
+        let isDelta = index.annotations?[DeltaBase.annotation] != nil
+        if isDelta { report.isDelta = true }
         var queue = index.manifests.map { ($0, $0.annotations?[AnnotationKey.containerdImageName] ?? $0.annotations?[AnnotationKey.refName] ?? $0.digest.description) }
         for (d, name) in queue {
             report.images.append(name)
@@ -101,7 +107,11 @@ public struct Verifier: Sendable {
             guard seen.insert(d.digest).inserted else { continue }
             let name = "blobs/\(d.digest.algorithm)/\(d.digest.hex)"
             guard let size = archive.size(name) else {
-                if d.urls == nil { report.problems.append("\(image): \(d.mediaType) \(d.digest) is missing") }
+                if isDelta && !d.mediaType.isManifest {
+                    report.leftToBase += 1
+                } else if d.urls == nil {
+                    report.problems.append("\(image): \(d.mediaType) \(d.digest) is missing")
+                }
                 continue
             }
             if size != d.size { report.problems.append("\(image): \(d.digest) is \(size) bytes, its descriptor says \(d.size)") }

@@ -18,6 +18,7 @@ struct SaveCommand: AsyncParsableCommand {
               ferry save -o akko.tar quay.io/keycloak/keycloak:26.2.4 apache/airflow:3.0.1
               ferry images helm/akko/values.yaml > images.txt && ferry save -f images.txt -o akko.tar
               ferry save --platform linux/amd64 -f images.txt -o akko-amd64.tar
+              ferry save -f images.txt --since akko-2026.04.tar.ferry.json -o akko-update.tar
             """
     )
 
@@ -30,15 +31,20 @@ struct SaveCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("The bundle to write (BUNDLE.tar).", valueName: "bundle"))
     var output: String
 
+    @Option(help: ArgumentHelp("Make a delta: leave out every blob this older bundle (or its .ferry.json sidecar) carries.", valueName: "old"))
+    var since: String?
+
     @OptionGroup var transfer: TransferOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         let references: [Reference]
         let options: CopyOptions
+        let base: DeltaBase?
         let renderer = ProgressRenderer(mode: self.global.progress, quiet: self.global.quiet)
         do {
             references = try ImageList.read(arguments: self.images, file: self.file)
+            base = try self.since.map { try DeltaBase(path: $0) }
             options = CopyOptions(
                 platform: try self.transfer.platformChoice(), jobs: self.transfer.jobs,
                 registry: try self.global.registryOptions(),
@@ -48,11 +54,14 @@ struct SaveCommand: AsyncParsableCommand {
         }
         let output = self.output, quiet = self.global.quiet
         try await Run.job {
-            let result = try await Saver(engine: CurlEngine()).save(references, to: output, options: options)
+            let result = try await Saver(engine: CurlEngine()).save(references, to: output, options: options, since: base)
             renderer.finish()
             if !quiet {
                 let elapsed = Date().timeIntervalSince(renderer.start)
                 let rate = elapsed > 0 ? Int64(Double(result.bytesFetched) / elapsed) : 0
+                if let base {
+                    ProgressRenderer.write("delta of \(base.source): \(result.omittedBlobs) blobs (\(ByteCount(result.omittedBytes))) left out\n")
+                }
                 ProgressRenderer.write("saved \(result.images.count) images to \(result.output) (\(ByteCount(result.bundleSize))): \(result.blobsFetched) blobs fetched, \(result.blobsSkipped) already done, \(ByteCount(result.bytesFetched)) in \(String(format: "%.1f", elapsed)) s (\(ByteCount(rate))/s)\n")
             }
             for image in result.images { print("\(image.reference) \(image.digest)") }

@@ -30,7 +30,8 @@ struct VerifyCommand: AsyncParsableCommand {
             let report = try await Verifier().verify(target, jobs: jobs)
             let elapsed = Date().timeIntervalSince(start)
             if report.ok {
-                print("\(target): OK — \(report.images.count) images, \(report.blobs) blobs, \(ByteCount(report.bytes)) verified in \(String(format: "%.1f", elapsed)) s")
+                let delta = report.isDelta ? " (a delta: \(report.leftToBase) blobs are in its base bundle)" : ""
+                print("\(target): OK — \(report.images.count) images, \(report.blobs) blobs, \(ByteCount(report.bytes)) verified in \(String(format: "%.1f", elapsed)) s\(delta)")
                 return
             }
             for p in report.problems { Run.fail(p) }
