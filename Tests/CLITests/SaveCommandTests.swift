@@ -59,6 +59,11 @@ import Testing
         #expect(diffIDs == amd64.layers.map(\.diffID))
         try await ProcessRunner.check(["skopeo", "copy", "--dest-tls-verify=false", "docker-archive:\(bundle):\(f.dockerRef)", "docker://\(f.registry.address)/rt/tool:2.0"])
 
+        // ferry images lists what a bundle holds.
+        let listed = try await cli.run(["images", bundle])
+        #expect(listed.status == 0, "\(listed.stderrString)")
+        #expect(Set(listed.stdoutString.split(separator: "\n").map(String.init)) == [f.multiRef, f.dockerRef])
+
         // manifest.json follows docker load's rules: tags, config and layers inside the archive.
         let tar = try TarReader(path: bundle).entries()
         let names = Set(tar.map(\.name))

@@ -26,6 +26,9 @@ enum SourceLoader {
         if ChartLoader.isArchive(url) {
             return [Self.chart(try ChartLoader.load(archive: url, shownAs: path))]
         }
+        if ArchiveImages.isArchive(url) {
+            return [.list(file: path, text: try ArchiveImages.references(in: url).joined(separator: "\n"))]
+        }
         return [try Self.file(url, shownAs: path)]
     }
 
