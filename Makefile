@@ -3,9 +3,8 @@
 
 SWIFT ?= swift
 CONFIG ?= debug
-DEBS := libcurl4-openssl-dev libzstd-dev zlib1g-dev libssl-dev libarchive-dev \
+DEBS := libcurl4-openssl-dev libzstd-dev zlib1g-dev libssl-dev libarchive-dev libdeflate-dev libisal-dev isal \
         docker-registry skopeo apache2-utils openssl curl aria2 pigz zstd python3 time
-BIN = $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path)
 
 .PHONY: all deps build release test demo bench perf clean
 
