@@ -44,15 +44,15 @@ struct CopyCommand: AsyncParsableCommand {
         let options = CopyOptions(
             platform: platform, jobs: self.transfer.jobs, registry: registry,
             download: self.transfer.downloadOptions(retries: self.global.retries), progress: renderer.handler)
-        let quiet = self.global.quiet
-        try await Run.job {
+        renderer.expect(images: 1)
+        try await Run.job(progress: renderer) {
             let result = try await Copier(engine: CurlEngine()).copy(from: src, to: dst, options: options)
-            renderer.finish()
             let elapsed = Date().timeIntervalSince(renderer.start)
-            if !quiet {
-                let rate = elapsed > 0 ? Int64(Double(result.bytesFetched) / elapsed) : 0
-                ProgressRenderer.write("copied \(result.source) to \(result.destination): \(result.blobsFetched) blobs fetched, \(result.blobsSkipped) already present, \(ByteCount(result.bytesFetched)) in \(String(format: "%.1f", elapsed)) s (\(ByteCount(rate))/s)\n")
-            }
+            let rate = elapsed > 0 ? Int64(Double(result.bytesFetched) / elapsed) : 0
+            renderer.summary(
+                "copied \(result.source) to \(result.destination): \(result.blobsFetched) blobs fetched, \(result.blobsSkipped) already present, \(ByteCount(result.bytesFetched)) in \(String(format: "%.1f", elapsed)) s (\(ByteCount(rate))/s), \(renderer.retries) retries",
+                fields: ["command": "copy", "source": result.source, "destination": result.destination, "digest": result.digest,
+                         "blobs_fetched": result.blobsFetched, "blobs_skipped": result.blobsSkipped, "bytes": result.bytesFetched])
             print(result.digest)
         }
     }

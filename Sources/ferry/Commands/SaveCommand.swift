@@ -52,18 +52,21 @@ struct SaveCommand: AsyncParsableCommand {
         } catch {
             throw Run.exit(for: error)
         }
-        let output = self.output, quiet = self.global.quiet
-        try await Run.job {
+        let output = self.output
+        renderer.expect(images: references.count)
+        try await Run.job(progress: renderer) {
             let result = try await Saver(engine: CurlEngine()).save(references, to: output, options: options, since: base)
-            renderer.finish()
-            if !quiet {
-                let elapsed = Date().timeIntervalSince(renderer.start)
-                let rate = elapsed > 0 ? Int64(Double(result.bytesFetched) / elapsed) : 0
-                if let base {
-                    ProgressRenderer.write("delta of \(base.source): \(result.omittedBlobs) blobs (\(ByteCount(result.omittedBytes))) left out\n")
-                }
-                ProgressRenderer.write("saved \(result.images.count) images to \(result.output) (\(ByteCount(result.bundleSize))): \(result.blobsFetched) blobs fetched, \(result.blobsSkipped) already done, \(ByteCount(result.bytesFetched)) in \(String(format: "%.1f", elapsed)) s (\(ByteCount(rate))/s)\n")
+            let elapsed = Date().timeIntervalSince(renderer.start)
+            let rate = elapsed > 0 ? Int64(Double(result.bytesFetched) / elapsed) : 0
+            var line = "saved \(result.images.count) images to \(result.output) (\(ByteCount(result.bundleSize))): \(result.blobsFetched) blobs fetched, \(result.blobsSkipped) already done, \(ByteCount(result.bytesFetched)) in \(String(format: "%.1f", elapsed)) s (\(ByteCount(rate))/s), \(renderer.retries) retries"
+            if let base {
+                line = "delta of \(base.source): \(result.omittedBlobs) blobs (\(ByteCount(result.omittedBytes))) left out\n" + line
             }
+            renderer.summary(line, fields: [
+                "command": "save", "output": result.output, "images": result.images.count, "bundle_bytes": result.bundleSize,
+                "blobs_fetched": result.blobsFetched, "blobs_skipped": result.blobsSkipped, "bytes": result.bytesFetched,
+                "omitted_blobs": result.omittedBlobs,
+            ])
             for image in result.images { print("\(image.reference) \(image.digest)") }
         }
     }

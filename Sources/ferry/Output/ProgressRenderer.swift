@@ -2,24 +2,37 @@ import Foundation
 import Synchronization
 import Transfer
 
-/// Turns progress events into a line on stderr: redrawn in place on a terminal, every few seconds otherwise,
-/// or JSON lines with `--progress json`.
+/// Renders progress events on stderr, never stdout: on a terminal an overall line and one line per active
+/// transfer, redrawn in place a few times a second; without one (CI, pipes) a plain line every few seconds and one
+/// per finished image; with `--progress json` the JSON lines documented in docs/progress-json.md.
 final class ProgressRenderer: Sendable {
-    struct Counters {
+    struct Transfer {
+        var total: Int64
+        var done: Int64 = 0
+        var shownDone: Int64 = 0
+        var rate: Double = 0
+        var retries = 0
+    }
+
+    struct State {
+        var transfers: [String: Transfer] = [:]
         var total: Int64 = 0
         var done: Int64 = 0
-        var started = 0
         var finished = 0
         var skipped = 0
+        var mounted = 0
         var retries = 0
-        /// The first line waits one interval too: a job that ends quickly prints only its summary.
-        var lastDraw = Date()
-        var drew = false
+        var imagesDone = 0
+        var imagesTotal: Int?
+        var drawnLines = 0
+        var samples: [(Date, Int64)] = []
+        var pendingLines: [String] = []
     }
 
     let mode: ProgressMode
     let start = Date()
-    private let counters = Mutex(Counters())
+    private let state = Mutex(State())
+    private let ticker = Mutex<Task<Void, Never>?>(nil)
 
     init(mode: ProgressMode, quiet: Bool) {
         if quiet {
@@ -29,6 +42,23 @@ final class ProgressRenderer: Sendable {
         } else {
             self.mode = mode
         }
+        guard self.mode != .none else { return }
+        let interval: UInt64 = self.mode == .tty ? 250_000_000 : self.mode == .json ? 1_000_000_000 : 5_000_000_000
+        let task = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: interval)
+                guard let self, !Task.isCancelled else { return }
+                self.tick()
+            }
+        }
+        self.ticker.withLock { $0 = task }
+    }
+
+    deinit { self.ticker.withLock { $0?.cancel() } }
+
+    /// How many images the job moves, for the overall line.
+    func expect(images: Int) {
+        self.state.withLock { $0.imagesTotal = images }
     }
 
     var handler: ProgressHandler? {
@@ -37,47 +67,142 @@ final class ProgressRenderer: Sendable {
     }
 
     private func handle(_ event: ProgressEvent) {
-        var jsonLine: String?
-        let line: String? = self.counters.withLock { c in
+        let line: String? = self.state.withLock { s in
             switch event.kind {
             case .started(let total):
-                c.total += total
-                c.started += 1
-            case .bytes(let n): c.done += n
-            case .finished: c.finished += 1
-            case .skipped(let total), .mounted(let total):
-                c.skipped += 1
-                c.total += total
-                c.done += total
-            case .retried: c.retries += 1
-            case .imageFinished: break
+                if s.transfers[event.id] == nil {
+                    s.transfers[event.id] = Transfer(total: total)
+                    s.total += total
+                }
+            case .bytes(let n):
+                s.transfers[event.id]?.done += n
+                s.done += n
+            case .retried:
+                s.retries += 1
+                s.transfers[event.id]?.retries += 1
+            case .finished:
+                if let t = s.transfers.removeValue(forKey: event.id) {
+                    // A resumed blob reports only what it fetched: count it whole once done.
+                    s.done += max(0, t.total - t.done)
+                }
+                s.finished += 1
+            case .skipped(let total):
+                s.skipped += 1
+                s.total += total
+                s.done += total
+            case .mounted(let total):
+                s.mounted += 1
+                s.total += total
+                s.done += total
+            case .imageFinished(let reference):
+                s.imagesDone += 1
+                if self.mode == .plain { return "\(self.elapsed()) image done: \(reference)" }
             }
-            if self.mode == .json {
-                jsonLine = Self.json(event)
-                return nil
-            }
-            let now = Date()
-            let interval = self.mode == .tty ? 0.25 : 3.0
-            guard now.timeIntervalSince(c.lastDraw) >= interval else { return nil }
-            c.lastDraw = now
-            c.drew = true
-            return Self.format(c, elapsed: now.timeIntervalSince(self.start))
+            return self.mode == .json ? Self.json(event) : nil
         }
-        if let j = jsonLine { Self.write(j + "\n") }
-        if let l = line { Self.write(self.mode == .tty ? "\r\u{1B}[2K" + l : l + "\n") }
+        if let line { Self.write(line + "\n") }
     }
 
-    /// Clears the live line so the summary starts on a clean one.
+    private func tick() {
+        let text: String? = self.state.withLock { s in
+            let now = Date()
+            s.samples.append((now, s.done))
+            s.samples.removeAll { now.timeIntervalSince($0.0) > 5 }
+            switch self.mode {
+            case .tty: return self.drawTTY(&s)
+            case .plain: return "\(self.elapsed()) " + Self.overall(s)
+            case .json:
+                let object: [String: Any] = ["event": "progress", "done": s.done, "total": s.total, "bytes_per_second": Int(Self.rate(s)), "time": now.timeIntervalSince1970]
+                return Self.encode(object)
+            default: return nil
+            }
+        }
+        if let text { Self.write(self.mode == .tty ? text : text + "\n") }
+    }
+
+    /// The overall line and one line per active transfer, replacing what was drawn before.
+    private func drawTTY(_ s: inout State) -> String {
+        let width = max(40, Self.terminalWidth() - 1)
+        var lines = [String(Self.overall(s).prefix(width))]
+        let active = s.transfers.sorted { $0.value.total > $1.value.total }.prefix(8)
+        for (id, t) in active {
+            let rate = Double(t.done - t.shownDone) * 4
+            s.transfers[id]?.rate = (t.rate * 3 + rate) / 4
+            s.transfers[id]?.shownDone = t.done
+            let fraction = t.total > 0 ? Double(t.done) / Double(t.total) : 1
+            let bar = String(repeating: "█", count: Int(fraction * 20)) + String(repeating: "·", count: 20 - Int(fraction * 20))
+            let short = id.hasPrefix("sha256:") ? String(id.dropFirst(7).prefix(12)) : String(id.prefix(12))
+            var line = "  \(short) \(bar) \(ByteCount(t.done))/\(ByteCount(t.total)) \(ByteCount(Int64(s.transfers[id]?.rate ?? 0)))/s"
+            if t.retries > 0 { line += " retries \(t.retries)" }
+            lines.append(String(line.prefix(width)))
+        }
+        if s.transfers.count > active.count { lines.append("  … and \(s.transfers.count - active.count) more") }
+        var out = s.drawnLines > 0 ? "\u{1B}[\(s.drawnLines)F" : ""
+        for line in lines { out += "\u{1B}[2K" + line + "\n" }
+        out += "\u{1B}[J"
+        s.drawnLines = lines.count
+        return out
+    }
+
+    static func overall(_ s: State) -> String {
+        let rate = Self.rate(s)
+        var parts: [String] = []
+        if let total = s.imagesTotal { parts.append("images \(s.imagesDone)/\(total)") }
+        let percent = s.total > 0 ? " (\(Int(Double(s.done) * 100 / Double(s.total)))%)" : ""
+        parts.append("\(ByteCount(s.done)) / \(ByteCount(s.total))\(percent)")
+        parts.append("\(ByteCount(Int64(rate)))/s")
+        if rate > 0 && s.total > s.done { parts.append("ETA \(Self.duration(Double(s.total - s.done) / rate))") }
+        var blobs = "blobs \(s.finished) done"
+        if s.skipped > 0 { blobs += ", \(s.skipped) present" }
+        if s.mounted > 0 { blobs += ", \(s.mounted) mounted" }
+        blobs += ", \(s.transfers.count) active"
+        parts.append(blobs)
+        if s.retries > 0 { parts.append("retries \(s.retries)") }
+        return parts.joined(separator: "  ")
+    }
+
+    static func rate(_ s: State) -> Double {
+        guard let first = s.samples.first, let last = s.samples.last, last.0 > first.0 else { return 0 }
+        return Double(last.1 - first.1) / last.0.timeIntervalSince(first.0)
+    }
+
+    /// Stops redrawing and clears the live lines, so the summary starts clean.
     func finish() {
-        let drew = self.counters.withLock { $0.drew }
-        if self.mode == .tty && drew { Self.write("\r\u{1B}[2K") }
+        self.ticker.withLock { t in
+            t?.cancel()
+            t = nil
+        }
+        let clear: String? = self.state.withLock { s in
+            guard self.mode == .tty, s.drawnLines > 0 else { return nil }
+            defer { s.drawnLines = 0 }
+            return "\u{1B}[\(s.drawnLines)F\u{1B}[J"
+        }
+        if let clear { Self.write(clear) }
     }
 
-    static func format(_ c: Counters, elapsed: Double) -> String {
-        let rate = elapsed > 0 ? Double(c.done) / elapsed : 0
-        var s = "\(ByteCount(c.done)) / \(ByteCount(c.total))  \(ByteCount(Int64(rate)))/s  blobs \(c.finished + c.skipped)/\(c.started + c.skipped)"
-        if c.retries > 0 { s += "  retries \(c.retries)" }
-        return s
+    /// The end-of-job summary: a human line, or one JSON object with `--progress json`. Not shown with `--quiet`.
+    func summary(_ line: String, fields: [String: Any]) {
+        self.finish()
+        switch self.mode {
+        case .none: return
+        case .json:
+            var object = fields
+            object["event"] = "summary"
+            object["seconds"] = Date().timeIntervalSince(self.start)
+            object["retries"] = self.state.withLock { $0.retries }
+            if let text = Self.encode(object) { Self.write(text + "\n") }
+        default:
+            Self.write(line + "\n")
+        }
+    }
+
+    var retries: Int { self.state.withLock { $0.retries } }
+
+    private func elapsed() -> String { "[\(Self.duration(Date().timeIntervalSince(self.start)))]" }
+
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? "\(s / 3600)h\(s % 3600 / 60)m" : s >= 60 ? "\(s / 60)m\(s % 60)s" : "\(s)s"
     }
 
     static func json(_ event: ProgressEvent) -> String? {
@@ -89,10 +214,19 @@ final class ProgressRenderer: Sendable {
         case .skipped(let total): object["event"] = "skipped"; object["total"] = total
         case .mounted(let total): object["event"] = "mounted"; object["total"] = total
         case .retried(let attempt, let reason): object["event"] = "retried"; object["attempt"] = attempt; object["reason"] = reason
-        case .imageFinished(let reference): object["event"] = "image_finished"; object["reference"] = reference
+        case .imageFinished(let reference): object["event"] = "image_finished"; object["reference"] = reference; object["id"] = nil
         }
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return nil }
+        return Self.encode(object)
+    }
+
+    static func encode(_ object: [String: Any]) -> String? {
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return nil }
         return String(decoding: data, as: UTF8.self)
+    }
+
+    static func terminalWidth() -> Int {
+        var size = winsize()
+        return ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : 80
     }
 
     static func write(_ s: String) {

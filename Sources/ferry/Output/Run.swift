@@ -10,13 +10,14 @@ import Transfer
 /// Runs a command's job with Ctrl-C/SIGTERM handling and maps failures to exit codes (DESIGN §2):
 /// 0 success, 1 failure, 2 usage error, 130/143 interrupted.
 enum Run {
-    static func job(_ body: @escaping @Sendable () async throws -> Void) async throws {
+    static func job(progress: ProgressRenderer? = nil, _ body: @escaping @Sendable () async throws -> Void) async throws {
         let work = Task { try await body() }
         let signals = SignalWatcher { _ in work.cancel() }
         defer { signals.stop() }
         do {
             try await work.value
         } catch {
+            progress?.finish()
             if let signal = signals.received {
                 Self.fail("interrupted: run the same command again to resume")
                 throw ExitCode(128 + signal)
