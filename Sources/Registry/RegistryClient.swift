@@ -78,8 +78,10 @@ public final class RegistryClient: Sendable {
             guard response.status == 401, !renewed else { return (response, responseBody) }
             responseBody.cancel()
             renewed = true
-            let challenge = response.headers.values("www-authenticate").compactMap(Challenge.init(header:)).first
-            await self.auth.update(challenge: challenge)
+            // A 401 without a challenge keeps the one we have: dropping it would retry anonymously.
+            if let challenge = response.headers.values("www-authenticate").compactMap(Challenge.init(header:)).first {
+                await self.auth.update(challenge: challenge)
+            }
             await self.auth.invalidate(scopes: scopes)
         }
     }

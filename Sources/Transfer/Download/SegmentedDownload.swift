@@ -65,20 +65,21 @@ public struct SegmentedDownload: Sendable {
     @discardableResult
     public func run(_ fetch: @escaping Fetch) async throws -> Outcome {
         self.progress?(ProgressEvent(id: self.id, kind: .started(total: self.size)))
-        do {
-            let outcome = try await self.attempt(fetch, singleStream: false)
-            self.progress?(ProgressEvent(id: self.id, kind: .finished))
-            return outcome
-        } catch let e as TransferError where e.code == .digestMismatch {
-            // Unsynced chunks after a power loss, or a bad server: start once more from nothing.
-            self.progress?(ProgressEvent(id: self.id, kind: .retried(attempt: 1, reason: e.message)))
-            let outcome = try await self.attempt(fetch, singleStream: false)
-            self.progress?(ProgressEvent(id: self.id, kind: .finished))
-            return outcome
-        } catch is RangeIgnored {
-            let outcome = try await self.attempt(fetch, singleStream: true)
-            self.progress?(ProgressEvent(id: self.id, kind: .finished))
-            return outcome
+        // The two fallbacks may both happen, in either order: each at most once.
+        var singleStream = false
+        var retriedFromZero = false
+        while true {
+            do {
+                let outcome = try await self.attempt(fetch, singleStream: singleStream)
+                self.progress?(ProgressEvent(id: self.id, kind: .finished))
+                return outcome
+            } catch let e as TransferError where e.code == .digestMismatch && !retriedFromZero {
+                // Unsynced chunks after a power loss, or a bad server: start once more from nothing.
+                retriedFromZero = true
+                self.progress?(ProgressEvent(id: self.id, kind: .retried(attempt: 1, reason: e.message)))
+            } catch is RangeIgnored where !singleStream {
+                singleStream = true
+            }
         }
     }
 
@@ -98,7 +99,6 @@ public struct SegmentedDownload: Sendable {
             scheduler: SegmentScheduler(plan: plan, done: done, connections: singleStream ? 1 : self.options.connections),
             journal: journal)
         let resumed = done.enumerated().reduce(Int64(0)) { $0 + ($1.element ? Int64(plan.range(of: $1.offset).count) : 0) }
-        if resumed > 0 { self.progress?(ProgressEvent(id: self.id, kind: .skipped(total: 0))) }
 
         let digest: String
         do {
