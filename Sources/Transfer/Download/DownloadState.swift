@@ -55,6 +55,10 @@ final class DownloadState: Sendable {
         self.inner.withLock { $0.scheduler.makeWhole(id) }
     }
 
+    func setRequestEnd(_ id: Int, _ end: Int64) {
+        self.inner.withLock { $0.scheduler.setRequestEnd(id, end) }
+    }
+
     func rewind(_ id: Int) {
         self.inner.withLock { _ = $0.scheduler.makeWhole(id) }
     }

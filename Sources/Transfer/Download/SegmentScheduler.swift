@@ -8,6 +8,9 @@ public struct SegmentScheduler: Sendable {
         public var position: Int64
         /// One past the last byte; stealing may lower it while the segment runs.
         public var end: Int64
+        /// One past the last byte of the Range request in flight: stealing never cuts below it, so no byte already
+        /// on the wire is thrown away.
+        public var requestEnd: Int64 = 0
         public var isDone: Bool { self.position >= self.end }
     }
 
@@ -60,6 +63,11 @@ public struct SegmentScheduler: Sendable {
     }
 
     public func segment(_ id: Int) -> Segment? { self.active[id] }
+
+    /// Records the end of the Range request segment `id` is about to send.
+    public mutating func setRequestEnd(_ id: Int, _ end: Int64) {
+        self.active[id]?.requestEnd = end
+    }
 
     /// Makes `id` the one segment, covering the whole blob from byte 0 (a server that ignores Range).
     public mutating func makeWhole(_ id: Int) -> Bool {
@@ -134,7 +142,10 @@ public struct SegmentScheduler: Sendable {
             let lastChunk = self.plan.chunk(containing: s.end - 1)
             let spare = lastChunk - current  // whole chunks after the one in progress
             guard spare >= 1 else { continue }
-            let midChunk = current + 1 + spare / 2
+            // Never below the request in flight, whose bytes are on their way.
+            let inFlight = Int((s.requestEnd + self.plan.chunkSize - 1) / self.plan.chunkSize)
+            let midChunk = max(current + 1 + spare / 2, inFlight)
+            guard midChunk <= lastChunk else { continue }
             if best == nil || spare > best!.spare {
                 best = (s.id, self.plan.range(of: midChunk).lowerBound, spare)
             }

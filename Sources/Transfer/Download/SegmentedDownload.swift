@@ -209,7 +209,14 @@ public struct SegmentedDownload: Sendable {
     /// One Range request for the rest of a segment, written at its offsets as it streams.
     private func fetchSegment(_ id: Int, _ fetch: @escaping Fetch, fd: Int32, state: DownloadState, gate: inout Gate?, singleStream: Bool) async throws {
         guard var position = state.segment(id)?.position, let end = state.segment(id)?.end else { return }
-        let (response, body) = try await self.request(position...(end - 1), fetch)
+        // Requests cover a few chunks at a time, so an idle connection can take over the rest of a segment at a
+        // request boundary instead of cutting a request whose bytes are already on the wire.
+        let chunkSize = self.options.chunkSize
+        let span = max(Self.chunksPerRequest, (Self.minimumRequest + chunkSize - 1) / chunkSize) * chunkSize
+        let bounded = !singleStream && self.options.connections > 1
+        let requestEnd = bounded ? min(end, (position / chunkSize) * chunkSize + span) : end
+        state.setRequestEnd(id, requestEnd)
+        let (response, body) = try await self.request(position...(requestEnd - 1), fetch)
         state.attach(body, to: id)
         defer { state.detach(id) }
         switch response.status {
@@ -234,9 +241,9 @@ public struct SegmentedDownload: Sendable {
             body.cancel()
             throw TransferError(.protocolError, "blob \(self.id): unexpected HTTP \(response.status)")
         }
-        let bodyEnd = response.status == 200 ? self.size : end
+        let bodyEnd = response.status == 200 ? self.size : requestEnd
         for try await chunk in body {
-            let limit = state.segment(id)?.end ?? bodyEnd
+            let limit = min(state.segment(id)?.end ?? bodyEnd, bodyEnd)
             let n = Int(min(Int64(chunk.count), max(0, limit - position)))
             if n > 0 {
                 try chunk.withUnsafeBytes { all in
@@ -257,7 +264,7 @@ public struct SegmentedDownload: Sendable {
                 return
             }
         }
-        if position < (state.segment(id)?.end ?? bodyEnd) {
+        if position < min(state.segment(id)?.end ?? bodyEnd, bodyEnd) {
             throw TransferError(.connectionLost, "blob \(self.id): connection ended at byte \(position) of \(self.size)")
         }
     }
@@ -302,6 +309,11 @@ public struct SegmentedDownload: Sendable {
             state.cancelStalled(olderThan: self.options.stallTimeout)
         }
     }
+
+    /// A Range request covers at least this many chunks and bytes (more requests cost round trips), and at most
+    /// that when other connections could take over the rest.
+    static let chunksPerRequest: Int64 = 4
+    static let minimumRequest: Int64 = 32 << 20
 
     static func contentRangeStart(_ header: String?) -> Int64? {
         // "bytes 100-199/1000"
