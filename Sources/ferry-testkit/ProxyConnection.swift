@@ -27,6 +27,9 @@ final class ProxyConnection: ChannelInboundHandler {
     var exchange: Exchange?
     var bucket: TokenBucket?
     var pumpTimer: Scheduled<Void>?
+    /// The throttle on request bodies (uploads): a link is capped both ways, each direction on its own.
+    private var requestBucket: TokenBucket?
+    private var requestTimer: Scheduled<Void>?
     var closing = false
     private var inbound = CircularBuffer<HTTPServerRequestPart>()
     private var clientReadPending = false
@@ -56,6 +59,8 @@ final class ProxyConnection: ChannelInboundHandler {
         self.shared.stats.connectionClosed()
         self.pumpTimer?.cancel()
         self.pumpTimer = nil
+        self.requestTimer?.cancel()
+        self.requestTimer = nil
         if let exchange = self.exchange, case .held(let id) = exchange.phase { self.shared.holds.cancel(id) }
         self.exchange = nil
         if case .connected(let channel) = self.upstream { channel.close(promise: nil) }
@@ -120,8 +125,27 @@ final class ProxyConnection: ChannelInboundHandler {
             case .forwarding:
                 guard exchange.headSentUpstream, case .connected(let channel) = self.upstream, channel.isWritable
                 else { break parts }
-                self.inbound.removeFirst()
-                switch part {
+                var next = part
+                if case .body(var chunk) = part, let rate = exchange.faults.throttle {
+                    let now = NIODeadline.now()
+                    var bucket = self.requestBucket?.rate == rate ? self.requestBucket! : TokenBucket(rate: rate, now: now)
+                    let granted = bucket.take(upTo: chunk.readableBytes, now: now)
+                    self.requestBucket = bucket
+                    guard granted > 0 else {
+                        self.scheduleRequestBody(at: bucket.readyTime(for: chunk.readableBytes))
+                        break parts
+                    }
+                    if granted < chunk.readableBytes {
+                        // Send what the bucket grants; the rest waits at the front for the next grant.
+                        next = .body(chunk.readSlice(length: granted)!)
+                        self.inbound[self.inbound.startIndex] = .body(chunk)
+                    } else {
+                        self.inbound.removeFirst()
+                    }
+                } else {
+                    self.inbound.removeFirst()
+                }
+                switch next {
                 case .head: break
                 case .body(let chunk):
                     exchange.requestBodyBytes += chunk.readableBytes
@@ -148,9 +172,27 @@ final class ProxyConnection: ChannelInboundHandler {
         self.readClient()
     }
 
+    /// Goes on with a throttled request body once the bucket has refilled.
+    private func scheduleRequestBody(at deadline: NIODeadline) {
+        guard self.requestTimer == nil else { return }
+        self.requestTimer = self.context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.requestTimer = nil
+            self.processInbound()
+        }
+    }
+
     /// Asks the client for more bytes when what they carry can be used now.
     private func readClient() {
-        guard !self.clientReadPending, !self.closing, self.inbound.isEmpty else { return }
+        guard !self.clientReadPending, !self.closing else { return }
+        if let exchange = self.exchange, case .held = exchange.phase {
+            // A held request's body is read and kept here, not forwarded, so that a client that goes away is
+            // noticed (channelInactive drops the hold) rather than its half-sent request going upstream on release.
+            guard self.heldBodyBytes < Self.heldBodyLimit else { return }
+            self.clientReadPending = true
+            self.context.read()
+            return
+        }
+        guard self.inbound.isEmpty else { return }
         if let exchange = self.exchange {
             guard !exchange.requestEnded else { return }
             switch exchange.phase {
@@ -163,6 +205,16 @@ final class ProxyConnection: ChannelInboundHandler {
         }
         self.clientReadPending = true
         self.context.read()
+    }
+
+    /// How much of a held request's body may wait in memory; past it the client is left to wait (backpressure).
+    private static let heldBodyLimit = 64 << 20
+
+    private var heldBodyBytes: Int {
+        self.inbound.reduce(0) { sum, part in
+            if case .body(let chunk) = part { return sum + chunk.readableBytes }
+            return sum
+        }
     }
 
     private func start(_ head: HTTPRequestHead) {

@@ -16,8 +16,12 @@ public struct Copier: Sendable {
         switch (source, destination) {
         case (.registry(let reference), .layout(let path, let tag)):
             return try await self.registryToLayout(reference, path: path, tag: tag, options: options)
+        case (.layout(let path, let tag), .registry(let reference)):
+            return try await self.layoutToRegistry(path: path, tag: tag, to: reference, options: options)
+        case (.registry(let source), .registry(let target)):
+            return try await self.registryToRegistry(source, to: target, options: options)
         default:
-            throw MirrorError(.unsupported, "copying \(source) to \(destination) is not supported yet; supported: docker://… to oci:DIR[:TAG]")
+            throw MirrorError(.unsupported, "copying \(source) to \(destination) is not supported yet; supported: docker://… to oci:DIR[:TAG] or docker://…, and oci:DIR[:TAG] to docker://…")
         }
     }
 

@@ -178,11 +178,13 @@ final class CurlEasy: @unchecked Sendable {
             let start = Int(self.uploadPosition)
             bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[start..<start + n])) }
             self.uploadPosition += Int64(n)
+            self.request.bodyProgress?(Int64(n))
             return n
         case .file(_, let offset, _):
             let got = pread(self.uploadFD, buffer.baseAddress, n, off_t(offset + self.uploadPosition))
             if got <= 0 { return CCurl_readfunc_abort() }
             self.uploadPosition += Int64(got)
+            self.request.bodyProgress?(Int64(got))
             return got
         }
     }

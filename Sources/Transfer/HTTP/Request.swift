@@ -32,6 +32,9 @@ public struct Request: Sendable {
     public var tls: TLSConfiguration
     /// How many body bytes may sit unread before curl is paused; the engine's whole memory bound per transfer.
     public var bufferLimit: Int
+    /// Told, on the engine thread, of request-body bytes as they are handed to the connection (upload progress and
+    /// stall detection); must be cheap.
+    public var bodyProgress: (@Sendable (Int64) -> Void)? = nil
 
     public init(
         method: Method = .get,

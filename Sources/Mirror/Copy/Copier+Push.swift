@@ -1,0 +1,24 @@
+import OCI
+import Registry
+import Transfer
+
+extension Copier {
+    /// `ferry copy oci:DIR[:TAG] docker://REF`: one image of a layout pushed with its digests intact.
+    func layoutToRegistry(path: String, tag: String?, to reference: Reference, options: CopyOptions) async throws -> CopyResult {
+        let source = try ArchiveSource(opening: "oci:" + path)
+        let descriptor = try source.image(tag: tag)
+        let plan = try source.plan(descriptor, source: reference, platform: options.platform)
+        let upload = UploadOptions(attempts: options.registry.retry.attempts, journal: UploadJournal(directory: UploadJournal.defaultDirectory()), stallTimeout: options.download.stallTimeout)
+        let push = PushOptions(jobs: options.jobs, registry: options.registry, upload: upload, progress: options.progress)
+        let result = try await Pusher(engine: self.engine).push([PushItem(plan: plan, target: reference)], from: source, options: push)
+        return CopyResult(
+            source: "oci:\(path)" + (tag.map { ":" + $0 } ?? ""),
+            destination: "docker://\(reference)",
+            digest: plan.top.digest.description,
+            mediaType: plan.top.raw.mediaType.rawValue,
+            blobsFetched: result.blobsUploaded,
+            blobsSkipped: result.blobsSkipped + result.blobsMounted,
+            bytesFetched: result.bytesUploaded
+        )
+    }
+}

@@ -1,0 +1,19 @@
+import OCI
+import Registry
+import Transfer
+
+extension Copier {
+    /// `ferry copy docker://A docker://B`: one image registry to registry, its digest kept; nothing moves when B
+    /// already has it.
+    func registryToRegistry(_ source: Reference, to target: Reference, options: CopyOptions) async throws -> CopyResult {
+        let upload = UploadOptions(attempts: options.registry.retry.attempts, journal: UploadJournal(directory: UploadJournal.defaultDirectory()), stallTimeout: options.download.stallTimeout)
+        let push = PushOptions(jobs: options.jobs, registry: options.registry, upload: upload, progress: options.progress)
+        let sync = Syncer.Options(platform: options.platform, push: push, download: options.download)
+        let result = try await Syncer(engine: self.engine).sync([(source, target)], options: sync)
+        let image = result.images[0]
+        return CopyResult(
+            source: "docker://\(source)", destination: "docker://\(target)", digest: image.digest.description,
+            mediaType: image.mediaType.rawValue, blobsFetched: result.push.blobsUploaded, blobsSkipped: result.push.blobsSkipped + result.push.blobsMounted,
+            bytesFetched: result.push.bytesUploaded)
+    }
+}

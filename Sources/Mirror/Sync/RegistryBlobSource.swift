@@ -1,0 +1,81 @@
+import Foundation
+import Glibc
+import OCI
+import Registry
+import Transfer
+
+/// Blobs of images in other registries, for registry-to-registry pushes (`sync`, `copy docker:// docker://`).
+///
+/// Each blob is fetched (segmented, verified) into a spool file just before it is sent and removed once it is in:
+/// disk use is the blobs in flight, never the image set. A blob whose upload failed stays spooled, so the same
+/// command run again sends it without fetching it again. (True streaming, source body straight into the upload,
+/// needs a streaming request body in the engine; the spool is the step before.)
+struct RegistryBlobSource: PushSource {
+    let clients: RegistryClients
+    /// Under `$XDG_STATE_HOME/ferry/spool/`: never beside the source, and kept across runs for resume.
+    let spool: String
+    let download: DownloadOptions
+
+    var description: String { "the source registry" }
+    var fetchesOnDemand: Bool { true }
+
+    func region(of digest: Digest) -> BlobRegion? { nil }
+
+    func lend<T: Sendable>(_ blob: Descriptor, of image: Reference, _ body: (BlobRegion) async throws -> T) async throws -> T {
+        let path = "\(self.spool)/\(blob.digest.hex)"
+        if !Self.holdsVerified(path, blob) {
+            try FileManager.default.createDirectory(atPath: self.spool, withIntermediateDirectories: true)
+            let client = try await self.clients.client(for: image.registry)
+            let partial = path + ".partial"
+            let download = SegmentedDownload(
+                id: blob.digest.description, expectedSHA256: blob.digest.hex, size: blob.size, path: partial,
+                options: self.download, classify: RegistryError.retryAdvice)
+            let locator = BlobLocator(client: client, repository: image.repository, digest: blob.digest)
+            do {
+                try await download.run { range in try await locator.fetch(range) }
+            } catch let e as TransferError {
+                throw MirrorError(.failed, "\(image.registry)/\(image.repository): \(e.message)")
+            }
+            guard rename(partial, path) == 0 else {
+                throw MirrorError(.failed, "cannot move \(partial) to \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+        let result = try await body(BlobRegion(path: path, offset: 0, size: blob.size))
+        unlink(path)
+        return result
+    }
+
+    /// A spooled blob left by an earlier run counts only once it hashes to its digest again.
+    static func holdsVerified(_ path: String, _ blob: Descriptor) -> Bool {
+        var st = stat()
+        guard stat(path, &st) == 0, Int64(st.st_size) == blob.size else { return false }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return (try? hashRegion(fd, offset: 0, size: blob.size, what: path)) == blob.digest.hex
+    }
+
+    /// `$XDG_STATE_HOME/ferry/spool`, beside the upload journal.
+    static func defaultSpool() -> String {
+        (UploadJournal.defaultDirectory() as NSString).deletingLastPathComponent + "/spool"
+    }
+}
+
+/// One client per registry, made on first use and shared by every task of a job.
+actor RegistryClients {
+    let engine: CurlEngine
+    let options: RegistryOptions
+    private var clients: [String: RegistryClient] = [:]
+
+    init(engine: CurlEngine, options: RegistryOptions) {
+        self.engine = engine
+        self.options = options
+    }
+
+    func client(for registry: String) throws -> RegistryClient {
+        if let c = self.clients[registry] { return c }
+        let c = try RegistryClient(registry: registry, engine: self.engine, options: self.options)
+        self.clients[registry] = c
+        return c
+    }
+}
