@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# make demo: the main job end to end on local registries.
-# A "public" registry is seeded with a synthetic multi-arch image; Ferry inspects it, copies the whole index into
-# an OCI layout, verifies it, and skopeo (the independent reader) pushes the layout to a "private" TLS registry
-# with basic auth, where the manifest digest is unchanged.
+# make demo: the seeds' whole job on one machine, with real registries on loopback.
+# A "public" registry holds small synthetic images named like the AKKO guide's list; a values file names them.
+# Ferry finds the images, bundles them, verifies the bundle, loads it into a "private" TLS registry with basic auth
+# under a namespace, writes the values overlay, and every image is pulled back from the private registry by digest.
 set -euo pipefail
 BIN=${1:?usage: demo.sh BIN_DIR}
 FERRY="$BIN/ferry"
@@ -17,6 +17,8 @@ cleanup() {
 trap cleanup EXIT
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+now() { date +%s.%N; }
+took() { python3 -c "import sys; print('    (%.1f s)' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$(now)"; }
 start_registry() { # name variant [user]
     local name=$1 variant=$2 user=${3:-}
     "$TESTKIT" registry --variant "$variant" ${user:+--user "$user"} --info "$WORK/$name.json" > "$WORK/$name.out" 2>"$WORK/$name.err" &
@@ -25,42 +27,96 @@ start_registry() { # name variant [user]
     grep '^listening' "$WORK/$name.out" | cut -d' ' -f2
 }
 
-step "starting a public registry (plain HTTP) and a private one (HTTPS, private CA, basic auth)"
+step "starting a public registry (plain HTTP) and a private one (HTTPS with a private CA, basic auth)"
 PUBLIC=$(start_registry public http)
 PRIVATE=$(start_registry private https-basic "airgap:demo-password")
 CA=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['caCert'])" "$WORK/private.json")
+PRIV=(--ca-cert "$CA" --creds "airgap:demo-password")
 echo "public:  http://$PUBLIC"
-echo "private: https://$PRIVATE (CA $CA)"
+echo "private: https://$PRIVATE"
 
-step "seeding $PUBLIC/demo/keycloak:26.2.4 (linux/amd64 + linux/arm64 + attestation, 64 MiB)"
-"$TESTKIT" image --out "$WORK/src" --tag 26.2.4 --size 64MiB --layers 6 --platforms linux/amd64,linux/arm64 --attestation >/dev/null
-"$TESTKIT" seed --layout "$WORK/src" --to "http://$PUBLIC/demo/keycloak:26.2.4" >/dev/null
-
-step "ferry inspect $PUBLIC/demo/keycloak:26.2.4"
-"$FERRY" inspect "$PUBLIC/demo/keycloak:26.2.4"
-
-step "ferry copy docker://$PUBLIC/demo/keycloak:26.2.4 oci:$WORK/layout"
-DIGEST=$("$FERRY" copy --progress plain "docker://$PUBLIC/demo/keycloak:26.2.4" "oci:$WORK/layout")
-echo "manifest digest: $DIGEST"
-
-step "the layout"
-(cd "$WORK/layout" && find . -path ./.ferry -prune -o -type f -print | sort | sed 's/^/  /')
-python3 -m json.tool "$WORK/layout/index.json"
-
-step "every blob verifies (sha256 of its content is its name)"
-bad=0
-for f in "$WORK"/layout/blobs/sha256/*; do
-    [ "$(sha256sum "$f" | cut -d' ' -f1)" = "$(basename "$f")" ] || { echo "MISMATCH $f"; bad=1; }
+step "seeding the public registry with images named like the AKKO guide's"
+IMAGES=(
+    "keycloak/keycloak:26.2.4:linux/amd64,linux/arm64"
+    "apache/airflow:3.0.1:"
+    "trinodb/trino:473:linux/amd64,linux/arm64"
+    "minio/minio:RELEASE.2025-02-18T16-25-55Z:"
+    "minio/mc:RELEASE.2025-02-15T09-18-34Z:"
+    "jupyterhub/k8s-hub:4.1.0:"
+    "akko-notebook:2026.04:"
+    "akko-postgres:2026.04:"
+)
+i=0
+for spec in "${IMAGES[@]}"; do
+    repo=${spec%%:*}; rest=${spec#*:}; tag=${rest%%:*}; platforms=${rest#*:}
+    i=$((i + 1))
+    "$TESTKIT" image --out "$WORK/src$i" --tag "$tag" --size 12MiB --layers 3 --seed $i ${platforms:+--platforms "$platforms"} >/dev/null
+    "$TESTKIT" seed --layout "$WORK/src$i" --to "http://$PUBLIC/$repo:$tag" >/dev/null
+    echo "  $PUBLIC/$repo:$tag"
 done
-[ $bad = 0 ] && echo "  $(ls "$WORK/layout/blobs/sha256" | wc -l) blobs OK"
 
-step "run again: nothing to fetch"
-"$FERRY" copy "docker://$PUBLIC/demo/keycloak:26.2.4" "oci:$WORK/layout" >/dev/null
+cat > "$WORK/values.yaml" <<YAML
+global:
+  imageRegistry: ""
+akko-keycloak:
+  image:
+    registry: $PUBLIC
+    repository: keycloak/keycloak
+    tag: "26.2.4"
+airflow:
+  defaultAirflowRepository: $PUBLIC/apache/airflow
+  defaultAirflowTag: "3.0.1"
+trino:
+  image:
+    repository: $PUBLIC/trinodb/trino
+    tag: "473"
+minio:
+  image:
+    repository: $PUBLIC/minio/minio
+    tag: RELEASE.2025-02-18T16-25-55Z
+  mcImage:
+    repository: $PUBLIC/minio/mc
+    tag: RELEASE.2025-02-15T09-18-34Z
+jupyterhub:
+  hub:
+    image:
+      name: $PUBLIC/jupyterhub/k8s-hub
+      tag: "4.1.0"
+  singleuser:
+    image:
+      name: $PUBLIC/akko-notebook
+      tag: "2026.04"
+akko-postgres:
+  image: $PUBLIC/akko-postgres:2026.04
+YAML
 
-step "skopeo reads the layout and pushes it to the private registry"
-mkdir -p "$WORK/certs" && cp "$CA" "$WORK/certs/ca.crt"  # skopeo trusts *.crt files in a cert dir
-skopeo copy -q --all --dest-cert-dir "$WORK/certs" --dest-creds "airgap:demo-password" \
-    "oci:$WORK/layout:$PUBLIC/demo/keycloak:26.2.4" "docker://$PRIVATE/airgap/keycloak:26.2.4"
-PRIVATE_DIGEST=$("$FERRY" inspect --ca-cert "$CA" --creds "airgap:demo-password" --json "$PRIVATE/airgap/keycloak:26.2.4" | python3 -c "import json,sys; print(json.load(sys.stdin)['digest'])")
-echo "private registry digest: $PRIVATE_DIGEST"
-if [ "$PRIVATE_DIGEST" = "$DIGEST" ]; then echo "digests match: the image crossed unchanged"; else echo "DIGEST MISMATCH"; exit 1; fi
+step "ferry images values.yaml   (what the chart needs)"
+t=$(now); "$FERRY" images "$WORK/values.yaml" | tee "$WORK/images.txt"; took "$t"
+
+step "ferry save -f images.txt -o akko-images.tar   (connected side)"
+t=$(now); "$FERRY" save --progress plain -f "$WORK/images.txt" -o "$WORK/akko-images.tar" >/dev/null; took "$t"
+ls -l "$WORK/akko-images.tar" "$WORK/akko-images.tar.ferry.json" | sed 's/^/  /'
+
+step "ferry verify akko-images.tar   (after carrying it across)"
+t=$(now); "$FERRY" verify "$WORK/akko-images.tar"; took "$t"
+
+step "ferry load akko-images.tar --to $PRIVATE/akko --map map.json   (air-gapped side)"
+t=$(now); "$FERRY" load "${PRIV[@]}" --progress plain "$WORK/akko-images.tar" --to "$PRIVATE/akko" --map "$WORK/map.json"; took "$t"
+
+step "ferry rewrite values.yaml --to $PRIVATE/akko --map map.json   (the values overlay)"
+"$FERRY" rewrite "$WORK/values.yaml" --to "$PRIVATE/akko" --map "$WORK/map.json" -o "$WORK/values-airgapped.yaml"
+cat "$WORK/values-airgapped.yaml"
+
+step "every image pulled back from the private registry by digest"
+python3 - "$WORK/map.json" > "$WORK/pinned.txt" <<'PY'
+import json, sys
+for e in json.load(open(sys.argv[1])):
+    print(e["source"], e["target"].split("@")[0].rsplit(":", 1)[0] + "@" + e["digest"], e["digest"])
+PY
+fail=0
+while read -r source pinned digest; do
+    got=$("$FERRY" copy "${PRIV[@]}" --quiet "docker://$pinned" "oci:$WORK/pulled")
+    if [ "$got" = "$digest" ]; then echo "  ok  $pinned"; else echo "  MISMATCH $pinned ($got)"; fail=1; fi
+done < "$WORK/pinned.txt"
+[ $fail = 0 ] && echo "all $(wc -l < "$WORK/pinned.txt") images arrived unchanged"
+exit $fail
