@@ -7,4 +7,5 @@ status=0
 python3 copy_to_layout.py "$BIN" || status=1
 python3 throttled.py "$BIN" || status=1
 python3 save.py "$BIN" || status=1
+python3 load.py "$BIN" || status=1
 exit $status

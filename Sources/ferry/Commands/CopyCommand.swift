@@ -50,7 +50,7 @@ struct CopyCommand: AsyncParsableCommand {
             let elapsed = Date().timeIntervalSince(renderer.start)
             let rate = elapsed > 0 ? Int64(Double(result.bytesFetched) / elapsed) : 0
             renderer.summary(
-                "copied \(result.source) to \(result.destination): \(result.blobsFetched) blobs fetched, \(result.blobsSkipped) already present, \(ByteCount(result.bytesFetched)) in \(String(format: "%.1f", elapsed)) s (\(ByteCount(rate))/s), \(renderer.retries) retries",
+                "copied \(result.source) to \(result.destination): \(result.blobsFetched) blobs \(result.destination.hasPrefix("docker://") ? "pushed" : "fetched"), \(result.blobsSkipped) already present, \(ByteCount(result.bytesFetched)) in \(String(format: "%.1f", elapsed)) s (\(ByteCount(rate))/s), \(renderer.retries) retries",
                 fields: ["command": "copy", "source": result.source, "destination": result.destination, "digest": result.digest,
                          "blobs_fetched": result.blobsFetched, "blobs_skipped": result.blobsSkipped, "bytes": result.bytesFetched])
             print(result.digest)
