@@ -134,6 +134,11 @@ final class CurlEasy: @unchecked Sendable {
         var effective: UnsafeMutablePointer<CChar>? = nil
         _ = CCurl_easy_getinfo_string(self.handle, CURLINFO_EFFECTIVE_URL, &effective)
         let response = Response(status: status, headers: headers, url: effective.map { String(cString: $0) } ?? self.request.url)
+        if let trace = self.loop?.trace {
+            var text = "< \(status) \(Redaction.url(response.url))"
+            for (name, value) in headers { text += "\n<   \(Redaction.header(name, value))" }
+            trace(text)
+        }
         let cont = self.state.withLock { s -> CheckedContinuation<Response, any Error>? in
             s.headDelivered = true
             defer { s.headContinuation = nil }

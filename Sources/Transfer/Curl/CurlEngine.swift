@@ -5,9 +5,11 @@
 public final class CurlEngine: Sendable {
     private let loop: CurlLoop
 
-    /// - Parameter maxConnections: size of the connection cache kept for reuse across requests.
-    public init(maxConnections: Int = 64) {
-        self.loop = CurlLoop(maxConnections: maxConnections)
+    /// - Parameters:
+    ///   - maxConnections: size of the connection cache kept for reuse across requests.
+    ///   - trace: receives each request and response head (`--verbose`), credentials and signed URLs redacted.
+    public init(maxConnections: Int = 64, trace: (@Sendable (String) -> Void)? = nil) {
+        self.loop = CurlLoop(maxConnections: maxConnections, trace: trace)
     }
 
     deinit {

@@ -19,7 +19,10 @@ final class CurlLoop: @unchecked Sendable {
     /// Engine thread only: handles in the multi, keyed by the easy handle's address.
     private var active: [UnsafeMutableRawPointer: CurlEasy] = [:]
 
-    init(maxConnections: Int) {
+    let trace: (@Sendable (String) -> Void)?
+
+    init(maxConnections: Int, trace: (@Sendable (String) -> Void)? = nil) {
+        self.trace = trace
         CurlGlobal.initialize()
         guard let m = curl_multi_init() else { fatalError("libcurl could not create a multi handle") }
         self.multi = m
@@ -71,6 +74,14 @@ final class CurlLoop: @unchecked Sendable {
             return
         }
         guard let h = easy.handle else { return }
+        if let trace = self.trace {
+            let r = easy.request
+            var text = "> \(r.method.rawValue) \(Redaction.url(r.url))"
+            if let range = r.headers["range"] { text += " (\(range))" }
+            if r.body.length > 0 { text += " [\(r.body.length) bytes]" }
+            for (name, value) in r.headers where name.lowercased() != "range" { text += "\n>   \(Redaction.header(name, value))" }
+            trace(text)
+        }
         self.active[h] = easy
         let rc = curl_multi_add_handle(self.multi, h)
         if rc != CURLM_OK {

@@ -45,8 +45,9 @@ struct CopyCommand: AsyncParsableCommand {
             platform: platform, jobs: self.transfer.jobs, registry: registry,
             download: self.transfer.downloadOptions(retries: self.global.retries), progress: renderer.handler)
         renderer.expect(images: 1)
+        let engine = self.global.engine()
         try await Run.job(progress: renderer) {
-            let result = try await Copier(engine: CurlEngine()).copy(from: src, to: dst, options: options)
+            let result = try await Copier(engine: engine).copy(from: src, to: dst, options: options)
             let elapsed = Date().timeIntervalSince(renderer.start)
             let rate = elapsed > 0 ? Int64(Double(result.bytesFetched) / elapsed) : 0
             renderer.summary(

@@ -42,8 +42,9 @@ struct InspectCommand: AsyncParsableCommand {
             throw Run.exit(for: error)
         }
         let raw = self.raw, json = self.json
+        let engine = self.global.engine()
         try await Run.job {
-            let i = try await Inspector(engine: CurlEngine()).inspect(location, platform: choice, registry: options)
+            let i = try await Inspector(engine: engine).inspect(location, platform: choice, registry: options)
             if raw {
                 print(i.raw)
             } else if json {

@@ -80,8 +80,9 @@ struct LoadCommand: AsyncParsableCommand {
             throw Run.exit(for: error)
         }
         let bundle = self.bundle, map = self.map
+        let engine = self.global.engine()
         try await Run.job(progress: renderer) {
-            let result = try await Loader(engine: CurlEngine()).load(bundle, naming: naming, platform: platform, options: options)
+            let result = try await Loader(engine: engine).load(bundle, naming: naming, platform: platform, options: options)
             if let map {
                 try ImageMap.write(result.images.map { ImageMapEntry(source: $0.source, target: $0.target, digest: $0.digest) }, to: map)
             }

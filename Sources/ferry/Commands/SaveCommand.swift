@@ -54,8 +54,9 @@ struct SaveCommand: AsyncParsableCommand {
         }
         let output = self.output
         renderer.expect(images: references.count)
+        let engine = self.global.engine()
         try await Run.job(progress: renderer) {
-            let result = try await Saver(engine: CurlEngine()).save(references, to: output, options: options, since: base)
+            let result = try await Saver(engine: engine).save(references, to: output, options: options, since: base)
             let elapsed = Date().timeIntervalSince(renderer.start)
             let rate = elapsed > 0 ? Int64(Double(result.bytesFetched) / elapsed) : 0
             var line = "saved \(result.images.count) images to \(result.output) (\(ByteCount(result.bundleSize))): \(result.blobsFetched) blobs fetched, \(result.blobsSkipped) already done, \(ByteCount(result.bytesFetched)) in \(String(format: "%.1f", elapsed)) s (\(ByteCount(rate))/s), \(renderer.retries) retries"

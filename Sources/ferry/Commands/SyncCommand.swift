@@ -73,8 +73,9 @@ struct SyncCommand: AsyncParsableCommand {
         }
         let map = self.map
         renderer.expect(images: references.count)
+        let engine = self.global.engine()
         try await Run.job(progress: renderer) {
-            let result = try await Syncer(engine: CurlEngine()).sync(references, naming: naming, options: options)
+            let result = try await Syncer(engine: engine).sync(references, naming: naming, options: options)
             if let map {
                 try ImageMap.write(result.images.map { ImageMapEntry(source: $0.source, target: $0.target, digest: $0.digest) }, to: map)
             }

@@ -26,6 +26,15 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "No progress and no summary.")
     var quiet = false
 
+    @Flag(name: .shortAndLong, help: "Show each HTTP request and response head on stderr (credentials redacted).")
+    var verbose = false
+
+    /// The transfer engine for this command, tracing HTTP with `--verbose`.
+    func engine() -> CurlEngine {
+        guard self.verbose else { return CurlEngine() }
+        return CurlEngine(trace: { line in FileHandle.standardError.write(Data((line + "\n").utf8)) })
+    }
+
     func registryOptions() throws -> RegistryOptions {
         var tls = TLSConfiguration(verify: self.tlsVerify)
         if let ca = self.caCert {
