@@ -90,6 +90,12 @@ akko-postgres:
   image: $PUBLIC/akko-postgres:2026.04
 YAML
 
+step "ferry inspect and ferry copy of one multi-arch image into an OCI layout"
+"$FERRY" inspect "$PUBLIC/keycloak/keycloak:26.2.4"
+t=$(now); "$FERRY" copy --progress plain "docker://$PUBLIC/keycloak/keycloak:26.2.4" "oci:$WORK/layout" >/dev/null; took "$t"
+python3 -m json.tool "$WORK/layout/index.json"
+"$FERRY" verify "oci:$WORK/layout"
+
 step "ferry images values.yaml   (what the chart needs)"
 t=$(now); "$FERRY" images "$WORK/values.yaml" | tee "$WORK/images.txt"; took "$t"
 
