@@ -78,12 +78,7 @@ def main():
         "ratio_vs_skopeo": ratio, "ratio_vs_ceiling": ceiling,
         "targets_met": {"speed": ratio >= 1.5, "rss": peak < 100e6},
     }
-    path = a.json or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "copy_to_layout.json")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        json.dump(out, f, indent=2)
-    print(f"  JSON: {path}")
-    return 0 if all(out["targets_met"].values()) else 1
+    return harness.finish("copy_to_layout", out, a.json)
 
 
 if __name__ == "__main__":

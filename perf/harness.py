@@ -124,3 +124,14 @@ def workdir():
     base = os.environ.get("FERRY_PERF_DIR") or os.path.join(tempfile.gettempdir(), "ferry-perf")
     os.makedirs(base, exist_ok=True)
     return base
+
+
+def finish(case, out, path=None):
+    """Writes a case's JSON to perf/results/CASE.json (or `path`), prints where, and returns the exit status:
+    0 when every target in out["targets_met"] holds."""
+    path = path or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", f"{case}.json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(out, f, indent=2)
+    print(f"  JSON: {path}")
+    return 0 if all(out["targets_met"].values()) else 1

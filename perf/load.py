@@ -186,12 +186,7 @@ def main():
                    "seconds": {"jobs_1": capped[1], "jobs_8": capped[8]}, "speedup": speedup},
         "targets_met": {"vs_skopeo": ratio >= 1.5, "vs_ceiling": ceiling >= 0.8, "capped_speedup": speedup >= 4},
     }
-    path = a.json or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "load.json")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        json.dump(out, f, indent=2)
-    print(f"  JSON: {path}")
-    return 0 if all(out["targets_met"].values()) else 1
+    return harness.finish("load", out, a.json)
 
 
 if __name__ == "__main__":

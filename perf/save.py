@@ -93,12 +93,7 @@ def main():
         "peak_rss_bytes": max(rss), "ratio_vs_skopeo": ratio, "ratio_vs_ceiling": ceiling,
         "targets_met": {"skopeo": ratio >= 2, "ceiling": ceiling >= 0.8},
     }
-    path = a.json or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "save.json")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        json.dump(out, f, indent=2)
-    print(f"  JSON: {path}")
-    return 0 if all(out["targets_met"].values()) else 1
+    return harness.finish("save", out, a.json)
 
 
 if __name__ == "__main__":

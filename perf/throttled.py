@@ -122,12 +122,7 @@ def main():
         "resume": {"fetched_before_kill": before_kill, "fetched_after": refetched, "limit": missing_upper},
         "targets_met": {"speedup": speedup >= 6, "aria2c": vs_aria >= 0.9, "resume": refetched <= missing_upper and ok_blob},
     }
-    path = a.json or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "throttled.json")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        json.dump(out, f, indent=2)
-    print(f"  JSON: {path}")
-    return 0 if all(out["targets_met"].values()) else 1
+    return harness.finish("throttled", out, a.json)
 
 
 if __name__ == "__main__":
