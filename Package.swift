@@ -24,15 +24,20 @@ let package = Package(
         .target(name: "CCrypto", linkerSettings: [.linkedLibrary("crypto")]),
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
         .target(name: "CZstd", linkerSettings: [.linkedLibrary("zstd")]),
+        .target(name: "CSpawn"),
 
         .target(name: "OCI", swiftSettings: strict),
+        // posix_spawn children, instead of Foundation's Process (its Linux run() can crash: corelibs-foundation #5472).
+        .target(name: "Spawn", dependencies: ["CSpawn"], swiftSettings: strict),
         .target(name: "Codec", dependencies: ["CCrypto", "CZlib", "CZstd"], swiftSettings: strict),
         .target(name: "Transfer", dependencies: ["CCurl", "Codec"], swiftSettings: strict),
-        .target(name: "Registry", dependencies: ["Transfer", "OCI", "Codec"], swiftSettings: strict),
+        .target(name: "Registry", dependencies: ["Transfer", "OCI", "Codec", "Spawn"], swiftSettings: strict),
         .target(name: "Stores", dependencies: ["OCI", "Codec"], swiftSettings: strict),
         .target(
             name: "Mirror",
-            dependencies: ["Registry", "Stores", "Transfer", "OCI", "Codec", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "Registry", "Stores", "Transfer", "OCI", "Codec", "Spawn", .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -43,7 +48,7 @@ let package = Package(
 
         // Test parts: a library (no servers) and a separate executable holding the servers,
         // so the shipped `ferry` never links NIO.
-        .target(name: "TestSupport", dependencies: ["OCI", "Codec"], swiftSettings: strict),
+        .target(name: "TestSupport", dependencies: ["OCI", "Codec", "Spawn"], swiftSettings: strict),
         .executableTarget(
             name: "ferry-testkit",
             dependencies: [
@@ -57,12 +62,13 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .testTarget(name: "SpawnTests", dependencies: ["Spawn"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "CodecTests", dependencies: ["Codec"]),
         .testTarget(name: "TransferTests", dependencies: ["Transfer", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),
         .testTarget(name: "StoresTests", dependencies: ["Stores", "TestSupport"]),
-        .testTarget(name: "MirrorTests", dependencies: ["Mirror", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "OCI", "Codec"]),
+        .testTarget(name: "MirrorTests", dependencies: ["Mirror", "TestSupport", "Spawn"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "OCI", "Codec", "Spawn"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 import Synchronization
 
 #if canImport(Glibc)
@@ -19,7 +20,7 @@ public final class ChildProcess: Sendable {
     public let stdoutFile: URL
     public let stderrFile: URL
 
-    private let process: ProcessHandle
+    private let child: Child
 
     /// Starts `argv` with stdout and stderr written to `stdoutFile` and `stderrFile` (truncated first).
     public init(
@@ -29,42 +30,33 @@ public final class ChildProcess: Sendable {
         environment: [String: String] = [:],
         removingEnvironmentPrefix: String? = nil
     ) throws {
-        let process = try ProcessRunner.makeProcess(argv, environment: environment, currentDirectory: nil)
+        var command = try ProcessRunner.makeCommand(argv, environment: environment, currentDirectory: nil)
         if let prefix = removingEnvironmentPrefix {
             // The registry reads REGISTRY_* variables as config overrides; an inherited one would change our config.
-            process.environment = process.environment?.filter { !$0.key.hasPrefix(prefix) }
+            command.environment = command.environment?.filter { !$0.key.hasPrefix(prefix) }
         }
-        _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
-        let stdout = try FileHandle(forWritingTo: stdoutFile)
-        let stderr = try FileHandle(forWritingTo: stderrFile)
-        defer {
-            // The child has its own copies of the descriptors once it runs.
-            try? stdout.close()
-            try? stderr.close()
-        }
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
-        // Once Foundation has reaped the child its PID may be reused: forget it then, not only in stop().
-        process.terminationHandler = { ended in LiveChildren.shared.remove(ended.processIdentifier) }
+        command.standardInput = .null
+        command.standardOutput = .file(stdoutFile.path)
+        command.standardError = .file(stderrFile.path)
+        // Its own process group, so a Ctrl-C on the terminal reaches only us; LiveChildren then kills it.
+        command.newProcessGroup = true
         do {
-            self.pid = try LiveChildren.shared.start(process)
+            self.child = try LiveChildren.shared.start(command)
         } catch {
             throw TestSupportError("could not start \(argv[0]): \(error)")
         }
+        self.pid = self.child.pid
         self.argv = argv
         self.stdoutFile = stdoutFile
         self.stderrFile = stderrFile
-        self.process = ProcessHandle(process)
     }
 
     deinit { self.stop() }
 
-    public var isRunning: Bool { self.process.isRunning }
+    public var isRunning: Bool { self.child.isRunning }
 
-    /// The exit status once the child has ended.
-    public var terminationStatus: Int32? { self.process.isRunning ? nil : self.process.terminationStatus }
+    /// The exit status once the child has ended (the signal number if a signal ended it).
+    public var terminationStatus: Int32? { self.child.exitStatus?.codeOrSignal }
 
     /// The child's stdout so far.
     public func stdout() -> String {
@@ -79,37 +71,18 @@ public final class ChildProcess: Sendable {
     /// SIGTERM, then SIGKILL if it has not exited after `timeout`; returns once it is gone. Idempotent.
     public func stop(timeout: Duration = .seconds(5)) {
         defer { LiveChildren.shared.remove(self.pid) }
-        // Signal only while Foundation has not reaped it: after that the PID may belong to someone else.
-        guard self.process.isRunning else { return }
-        kill(self.pid, SIGTERM)
-        if self.waitForExit(timeout) { return }
-        if self.process.isRunning {
-            kill(self.pid, SIGKILL)
-        }
-        _ = self.waitForExit(.seconds(5))
+        // Child signals only until it has reaped the PID, after which the PID may belong to someone else.
+        self.child.stop(timeout: timeout)
     }
 
     /// Waits until the child has exited by itself (without signalling it); false on timeout.
     public func waitForExit(_ timeout: Duration) -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while self.process.isRunning {
-            if ContinuousClock.now >= deadline { return false }
-            usleep(10_000)
-        }
-        return true
+        self.child.wait(timeout: timeout) != nil
     }
 }
 
-/// `Process` is not `Sendable`; after `run()` we only read its state, which Foundation guards itself.
-private final class ProcessHandle: @unchecked Sendable {
-    private let process: Process
-    init(_ process: Process) { self.process = process }
-    var isRunning: Bool { self.process.isRunning }
-    var terminationStatus: Int32 { self.process.terminationStatus }
-}
-
 /// PIDs of children not yet stopped, killed when this process ends without stopping them: at a normal exit
-/// (`atexit`) and on SIGINT, SIGTERM or SIGHUP. Foundation starts children in their own process group, so a
+/// (`atexit`) and on SIGINT, SIGTERM or SIGHUP. Children start in their own process group, so a
 /// Ctrl-C on `swift test` or a demo reaches only us; without this, their registries would live on.
 ///
 /// The table is a fixed array of PID slots because the signal handler may only read memory and call `kill`
@@ -132,15 +105,14 @@ private final class LiveChildren: Sendable {
     }()
     private let writers = Mutex<Void>(())
 
-    /// Runs `process` and records its PID, under the lock so that a child ending at once cannot be
-    /// removed (by its termination handler) before it was added. More live children than slots are not
-    /// tracked (and then not killed on exit).
-    func start(_ process: Process) throws -> Int32 {
+    /// Starts `command` and records its PID, under the lock so that a child ending at once cannot be
+    /// removed (when it is reaped) before it was added. The PID is forgotten just before the child is reaped,
+    /// while it is still ours. More live children than slots are not tracked (and then not killed on exit).
+    func start(_ command: Command) throws -> Child {
         try self.writers.withLock { _ in
-            try process.run()
-            let pid = process.processIdentifier
-            if let free = (0..<Self.capacity).first(where: { Self.slots[$0] == 0 }) { Self.slots[free] = pid }
-            return pid
+            let child = try Child(command, beforeReap: { LiveChildren.shared.remove($0) })
+            if let free = (0..<Self.capacity).first(where: { Self.slots[$0] == 0 }) { Self.slots[free] = child.pid }
+            return child
         }
     }
 

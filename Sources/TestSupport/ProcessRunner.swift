@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import Spawn
 
 /// What a finished child process left behind.
 public struct ProcessResult: Sendable {
@@ -14,8 +14,9 @@ public struct ProcessResult: Sendable {
 
 /// Runs a tool to completion with an argv vector (never through a shell, so no value needs quoting).
 ///
-/// Waiting is asynchronous: the exit and both pipes are collected off the Swift cooperative pool, so many
-/// children (parallel `curl` uploads) can run at once even on a two-core machine.
+/// Waiting is asynchronous: the exit and both pipes are collected off the Swift cooperative pool (by `Spawn`,
+/// on a thread per child, never Foundation's `Process`), so many children (parallel `curl` uploads) can run at
+/// once even on a two-core machine.
 public enum ProcessRunner {
     /// Runs `argv` and collects its exit status and output.
     /// - Parameters:
@@ -30,42 +31,17 @@ public enum ProcessRunner {
         environment: [String: String] = [:],
         currentDirectory: URL? = nil
     ) async throws -> ProcessResult {
-        let process = try self.makeProcess(argv, environment: environment, currentDirectory: currentDirectory)
-        let stdoutPipe = Pipe()
-        let stderrPipe = Pipe()
-        let stdinPipe = stdin.map { _ in Pipe() }
-        process.standardOutput = stdoutPipe
-        process.standardError = stderrPipe
-        process.standardInput = stdinPipe ?? FileHandle.nullDevice
-
-        let box = ProcessBox(process)
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ProcessResult, any Error>) in
-                let collector = Collector(continuation)
-                process.terminationHandler = { finished in collector.exited(finished.terminationStatus) }
-                do {
-                    try process.run()
-                } catch {
-                    collector.failed(TestSupportError("could not start \(argv[0]): \(error)"))
-                    return
-                }
-                let stdoutReader = stdoutPipe.fileHandleForReading
-                let stderrReader = stderrPipe.fileHandleForReading
-                // Both pipes are drained at once: a child that fills one while we block on the other would hang.
-                DispatchQueue.global().async { collector.stdout(stdoutReader.readDataToEndOfFile()) }
-                DispatchQueue.global().async { collector.stderr(stderrReader.readDataToEndOfFile()) }
-                if let stdinPipe, let stdin {
-                    let writer = stdinPipe.fileHandleForWriting
-                    DispatchQueue.global().async {
-                        // A child that exits without reading gives EPIPE; its exit status tells the story.
-                        try? writer.write(contentsOf: stdin)
-                        try? writer.close()
-                    }
-                }
-            }
-        } onCancel: {
-            box.terminate()
+        var command = try self.makeCommand(argv, environment: environment, currentDirectory: currentDirectory)
+        command.standardInput = stdin.map { .bytes([UInt8]($0)) } ?? .null
+        let output: CommandOutput
+        do {
+            output = try await command.run()
+        } catch let error as SpawnError {
+            throw TestSupportError("could not start \(argv[0]): \(error)")
         }
+        // A signalled child reports the signal number, as Foundation's terminationStatus did.
+        return ProcessResult(
+            status: output.status.codeOrSignal, stdout: Data(output.stdout), stderr: Data(output.stderr))
     }
 
     /// Like `run`, but a non-zero exit becomes an error quoting the command and its stderr.
@@ -101,67 +77,13 @@ public enum ProcessRunner {
         throw TestSupportError("\(name) not found in PATH; install it (make deps)")
     }
 
-    static func makeProcess(_ argv: [String], environment: [String: String], currentDirectory: URL?) throws -> Process {
+    /// `argv` with its program resolved, and our environment with `environment` on top; output captured.
+    static func makeCommand(_ argv: [String], environment: [String: String], currentDirectory: URL?) throws -> Command {
         precondition(!argv.isEmpty, "argv needs at least the program")
-        let process = Process()
-        process.executableURL = try self.executable(argv[0])
-        process.arguments = Array(argv.dropFirst())
-        var merged = ProcessInfo.processInfo.environment
+        // The child sees the resolved path as argv[0], as it did under Foundation's Process.
+        let resolved = [try self.executable(argv[0]).path] + argv.dropFirst()
+        var merged = Command.currentEnvironment
         merged.merge(environment) { _, new in new }
-        process.environment = merged
-        if let currentDirectory {
-            process.currentDirectoryURL = currentDirectory
-        }
-        return process
-    }
-}
-
-/// Lets the cancellation handler reach the process; `Process` itself is not `Sendable`.
-private final class ProcessBox: @unchecked Sendable {
-    private let process: Process
-    init(_ process: Process) { self.process = process }
-    func terminate() {
-        if self.process.isRunning { self.process.terminate() }
-    }
-}
-
-/// Resumes the continuation once the exit status and both outputs are in, whichever comes last.
-private final class Collector: Sendable {
-    private struct State {
-        var continuation: CheckedContinuation<ProcessResult, any Error>?
-        var status: Int32?
-        var stdout: Data?
-        var stderr: Data?
-    }
-    private let state: Mutex<State>
-
-    init(_ continuation: CheckedContinuation<ProcessResult, any Error>) {
-        self.state = Mutex(State(continuation: continuation))
-    }
-
-    func exited(_ status: Int32) { self.update { $0.status = status } }
-    func stdout(_ data: Data) { self.update { $0.stdout = data } }
-    func stderr(_ data: Data) { self.update { $0.stderr = data } }
-
-    func failed(_ error: any Error) {
-        let continuation = self.state.withLock { state in
-            defer { state.continuation = nil }
-            return state.continuation
-        }
-        continuation?.resume(throwing: error)
-    }
-
-    private func update(_ body: (inout State) -> Void) {
-        let ready: (CheckedContinuation<ProcessResult, any Error>, ProcessResult)? = self.state.withLock { state in
-            body(&state)
-            guard let continuation = state.continuation, let status = state.status,
-                let stdout = state.stdout, let stderr = state.stderr
-            else { return nil }
-            state.continuation = nil
-            return (continuation, ProcessResult(status: status, stdout: stdout, stderr: stderr))
-        }
-        if let (continuation, result) = ready {
-            continuation.resume(returning: result)
-        }
+        return Command(resolved, environment: merged, currentDirectory: currentDirectory?.path)
     }
 }

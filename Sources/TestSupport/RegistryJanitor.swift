@@ -54,7 +54,7 @@ enum RegistryJanitor {
                 let parts = line.split(separator: "\t", maxSplits: 1)
                 guard parts.count == 2, let pid = Int32(parts[0]) else { continue }
                 let argv = parts[1].split(separator: "\u{1}", omittingEmptySubsequences: false).map(String.init)
-                // argv[0] is the name we gave, the kernel has the path Foundation resolved it to.
+                // argv[0] is the name we gave, the kernel has the path ProcessRunner resolved it to.
                 if let running = self.commandLine(of: pid), running.count == argv.count,
                     running.dropFirst() == argv.dropFirst(),
                     running.first?.split(separator: "/").last == argv.first?.split(separator: "/").last

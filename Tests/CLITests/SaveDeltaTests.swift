@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 import TestSupport
 import Testing
 
@@ -47,14 +48,7 @@ import Testing
 
 enum TarListing {
     static func names(_ path: String) throws -> [String] {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/tar")
-        p.arguments = ["-tf", path]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        let listing = try Command(["/bin/tar", "-tf", path], standardError: .inherit).runBlocking()
+        return listing.stdoutString.split(separator: "\n").map(String.init)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import Spawn
 import Testing
 @testable import Mirror
 
@@ -49,12 +50,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: scratch) }
         // `helm package` output: the whole umbrella, subcharts included, as one .tgz made here.
         let archive = scratch.appendingPathComponent("akko-0.1.0.tgz").path
-        let tar = Process()
-        tar.executableURL = URL(fileURLWithPath: "/bin/tar")
-        tar.arguments = ["-czf", archive, "-C", DiscoveryFixtures.path("charts"), "akko"]
-        try tar.run()
-        tar.waitUntilExit()
-        #expect(tar.terminationStatus == 0)
+        let tar = try Command(["/bin/tar", "-czf", archive, "-C", DiscoveryFixtures.path("charts"), "akko"]).runBlocking()
+        #expect(tar.status.succeeded, "\(tar.stderrString)")
         #expect(Set(try ImageDiscovery().discover([archive]).references.map(\.description)) == DiscoveryFixtures.chart)
         #expect(try DiscoveryFixtures.references("charts/akko/Chart.yaml") == DiscoveryFixtures.chart)
     }
@@ -84,11 +81,8 @@ import Testing
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-chart-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let tar = Process()
-        tar.executableURL = URL(fileURLWithPath: "/bin/tar")
-        tar.arguments = ["-czf", scratch.appendingPathComponent("notes.tgz").path, "-C", DiscoveryFixtures.path("lists"), "images.txt"]
-        try tar.run()
-        tar.waitUntilExit()
+        _ = try Command(["/bin/tar", "-czf", scratch.appendingPathComponent("notes.tgz").path, "-C", DiscoveryFixtures.path("lists"), "images.txt"])
+            .runBlocking()
         try FileManager.default.copyItem(atPath: DiscoveryFixtures.path("akko/values.yaml"), toPath: scratch.appendingPathComponent("values.yaml").path)
         #expect(Set(try ImageDiscovery().discover([scratch.path]).references.map(\.description)) == DiscoveryFixtures.akko)
         // Named on its own, it is an error: the user meant it to be a chart.

@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 
 /// Reads Helm charts from directories and `.tgz` archives, with their `charts/` subcharts (directories
 /// and archives alike).
@@ -78,23 +79,19 @@ enum ChartLoader {
     }
 
     private static func untar(_ archive: URL, into directory: URL, shown: String) throws(MirrorError) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/tar")
         // GNU tar refuses members with `..` and strips leading `/` by default, so an archive cannot write
         // outside the scratch directory.
-        process.arguments = ["-xzf", archive.path, "-C", directory.path, "--no-same-owner", "--no-same-permissions"]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
+        let command = Command(
+            ["/bin/tar", "-xzf", archive.path, "-C", directory.path, "--no-same-owner", "--no-same-permissions"],
+            standardOutput: .null, standardError: .capture)
+        let result: CommandOutput
         do {
-            try process.run()
+            result = try command.runBlocking()
         } catch {
-            throw MirrorError(.failed, "cannot run /bin/tar to unpack \(shown): \(error.localizedDescription)")
+            throw MirrorError(.failed, "cannot run /bin/tar to unpack \(shown): \(error)")
         }
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let why = String(decoding: message, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard result.status.succeeded else {
+            let why = result.stderrString.trimmingCharacters(in: .whitespacesAndNewlines)
             throw MirrorError(.failed, "cannot unpack \(shown): \(why.isEmpty ? "tar failed" : why)")
         }
     }

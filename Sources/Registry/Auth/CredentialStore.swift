@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 
 /// Finds the credential for a registry: `--creds` first, then the docker `config.json` (`--authfile`,
 /// `$REGISTRY_AUTH_FILE`, `~/.docker/config.json`), including `credsStore`/`credHelpers` programs.
@@ -111,28 +112,21 @@ struct DockerConfig: Sendable {
     /// Runs `docker-credential-<helper> get` with the server URL on stdin (docker's credential helper protocol).
     static func runHelper(_ helper: String, serverURL: String, environment: [String: String]) throws(RegistryError) -> FoundCredential? {
         let name = "docker-credential-\(helper)"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [name, "get"]
-        process.environment = environment
-        let input = Pipe(), output = Pipe(), errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
+        // stderr is dropped, as before: the protocol answers on stdout, "credentials not found" included.
+        let command = Command(
+            ["/usr/bin/env", name, "get"], environment: environment,
+            standardInput: .bytes(Array(serverURL.utf8)), standardOutput: .capture, standardError: .null)
+        let result: CommandOutput
         do {
-            try process.run()
+            result = try command.runBlocking()
         } catch {
             throw RegistryError(.usage, "cannot run credential helper \(name): \(error)")
         }
-        input.fileHandleForWriting.write(Data(serverURL.utf8))
-        try? input.fileHandleForWriting.close()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        _ = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        if process.terminationStatus != 0 {
+        let out = Data(result.stdout)
+        if !result.status.succeeded {
             // The helper protocol answers "credentials not found in native keychain" with a failure: anonymous.
             if String(decoding: out, as: UTF8.self).lowercased().contains("credentials not found") { return nil }
-            if process.terminationStatus == 127 {
+            if result.status == .exited(127) {
                 throw RegistryError(.usage, "credential helper \(name) is not installed (named in the auth file): install it or remove it")
             }
             return nil
