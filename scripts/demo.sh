@@ -15,6 +15,7 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap "exit 130" INT TERM HUP PIPE
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 now() { date +%s.%N; }
