@@ -21,6 +21,8 @@ struct LayoutBlobFetcher: Sendable {
     /// Fetches every blob not already present, at most `jobs` at a time; the first failure cancels the rest.
     func fetchAll(_ blobs: [Descriptor], jobs: Int) async throws -> Stats {
         var stats = Stats()
+        // A crash after an earlier run's unsynced renames: trust nothing it listed until re-hashed.
+        self.layout.recheckUnsynced()
         var pending = blobs.filter { blob in
             if self.layout.hasBlob(blob) {
                 stats.skipped += 1
@@ -31,6 +33,10 @@ struct LayoutBlobFetcher: Sendable {
         }[...]
         // Largest first: the long transfers start early and small ones fill the gaps.
         pending = pending.sorted { $0.size > $1.size }[...]
+        // Blobs land verified but unsynced; a crash before the kernel wrote them back is caught next time
+        // (see OCILayout.beginUnsynced).
+        let landing = pending.map(\.digest)
+        try self.layout.beginUnsynced(landing)
         try await withThrowingTaskGroup(of: Int64.self) { group in
             var running = 0
             while running < jobs, let next = pending.popFirst() {
@@ -51,9 +57,10 @@ struct LayoutBlobFetcher: Sendable {
     /// One blob: segmented into a partial file beside its journal, verified, then renamed into `blobs/`.
     func fetch(_ blob: Descriptor) async throws -> Int64 {
         let temp = self.layout.temporaryPath(blob.digest)
-        let download = SegmentedDownload(
+        var download = SegmentedDownload(
             id: blob.digest.description, expectedSHA256: blob.digest.hex, size: blob.size, path: temp,
             options: self.download, progress: self.progress, classify: RegistryError.retryAdvice)
+        download.syncsOnFinish = false
         let locator = BlobLocator(client: self.client, repository: self.repository, digest: blob.digest)
         let outcome: SegmentedDownload.Outcome
         do {

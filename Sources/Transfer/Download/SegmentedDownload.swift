@@ -50,6 +50,10 @@ public struct SegmentedDownload: Sendable {
     }
 
     public var extent: Extent?
+    /// `false` when the caller makes many finished files durable at once (one sync per job instead of one per blob,
+    /// which costs a fifth of a loopback copy); the caller must then not trust the file across a power loss until it
+    /// has synced it.
+    public var syncsOnFinish = true
 
     public var journalPath: String { self.extent?.journalPath ?? self.path + ".journal" }
     private var base: Int64 { self.extent?.baseOffset ?? 0 }
@@ -118,7 +122,7 @@ public struct SegmentedDownload: Sendable {
         }
         // A shared file (a bundle) is synced by its owner, once for many blobs: fdatasync here would flush every
         // other blob's dirty pages too, again and again.
-        if self.extent == nil {
+        if self.extent == nil && self.syncsOnFinish {
             guard fdatasync(fd) == 0 else { throw TransferError(.io, "cannot sync \(self.path): \(errnoString())") }
         }
         journal.remove()
