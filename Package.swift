@@ -12,6 +12,8 @@ let package = Package(
         .executable(name: "ferry", targets: ["ferry"]),
         .executable(name: "ferry-testkit", targets: ["ferry-testkit"]),
         .library(name: "Mirror", targets: ["Mirror"]),
+        // For the Benchmarks/ package, which depends on this one by path.
+        .library(name: "Codec", targets: ["Codec"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -24,12 +26,14 @@ let package = Package(
         .target(name: "CCrypto", linkerSettings: [.linkedLibrary("crypto")]),
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
         .target(name: "CZstd", linkerSettings: [.linkedLibrary("zstd")]),
+        .target(name: "CDeflate", linkerSettings: [.linkedLibrary("deflate")]),
+        .target(name: "CIsal", linkerSettings: [.linkedLibrary("isal")]),
         .target(name: "CSpawn"),
 
         .target(name: "OCI", swiftSettings: strict),
         // posix_spawn children, instead of Foundation's Process (its Linux run() can crash: corelibs-foundation #5472).
         .target(name: "Spawn", dependencies: ["CSpawn"], swiftSettings: strict),
-        .target(name: "Codec", dependencies: ["CCrypto", "CZlib", "CZstd"], swiftSettings: strict),
+        .target(name: "Codec", dependencies: ["CCrypto", "CZlib", "CZstd", "CDeflate", "CIsal"], swiftSettings: strict),
         .target(name: "Transfer", dependencies: ["CCurl", "Codec"], swiftSettings: strict),
         .target(name: "Registry", dependencies: ["Transfer", "OCI", "Codec", "Spawn"], swiftSettings: strict),
         .target(name: "Stores", dependencies: ["OCI", "Codec"], swiftSettings: strict),
@@ -53,6 +57,7 @@ let package = Package(
             name: "ferry-testkit",
             dependencies: [
                 "CCrypto",
+                "Codec",
                 "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -64,7 +69,7 @@ let package = Package(
 
         .testTarget(name: "SpawnTests", dependencies: ["Spawn"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
-        .testTarget(name: "CodecTests", dependencies: ["Codec"]),
+        .testTarget(name: "CodecTests", dependencies: ["Codec", "Spawn"]),
         .testTarget(name: "TransferTests", dependencies: ["Transfer", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),
         .testTarget(name: "StoresTests", dependencies: ["Stores", "TestSupport"]),

@@ -8,4 +8,5 @@ python3 copy_to_layout.py "$BIN" || status=1
 python3 throttled.py "$BIN" || status=1
 python3 save.py "$BIN" || status=1
 python3 load.py "$BIN" || status=1
+python3 codec.py "$BIN" || status=1
 exit $status

@@ -19,6 +19,7 @@ let usage = """
            ferry-testkit image        --out DIR [--tag T] [--size 512MiB] [--layers N] [--platforms a,b]
                                       [--docker] [--compressible] [--attestation] [--seed N]
            ferry-testkit seed         --layout DIR --to http(s)://HOST:PORT/REPO[:TAG] [--user U:P] [--ca-cert F]
+           ferry-testkit codec        logs|sha256|pipe …  (codec measurements for perf/codec.py; see --help there)
     Listen addresses must be loopback (127.0.0.0/8). See Sources/ferry-testkit/README.md.
     """
 
@@ -33,6 +34,7 @@ do {
     case "registry": try FixtureCommands.registry(rest)
     case "image": try FixtureCommands.image(rest)
     case "seed": try FixtureCommands.seed(rest)
+    case "codec": try CodecCommands.run(rest)
     case "-h", "--help", "help":
         Log.stdout(usage)
         exit(0)

@@ -1,0 +1,1 @@
+// Module anchor: SwiftPM needs one source file in a C target.
