@@ -36,6 +36,7 @@ demo: deps
 bench: deps
 	$(SWIFT) build -c release
 	./perf/run.sh "$$($(SWIFT) build -c release --show-bin-path)"
+	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark thresholds check
 
 perf: bench
 
