@@ -7,7 +7,7 @@ import Testing
 /// through a link that caps each connection. Ratios only, with margin: this is a functional check of parallelism,
 /// the benchmarks measure speed.
 @Suite struct DownloadParallelTests {
-    @Test("through a per-connection cap, --connections 4 opens 4 connections and is ≥3× faster than --connections 1")
+    @Test("through a per-connection cap, --connections 4 opens 4 connections and is clearly faster than --connections 1")
     func throttledConnections() async throws {
         let seeded = try await DL.SeededImage.launch(layerBytes: 32 << 20, seed: 331)
         defer { seeded.stop() }
@@ -45,7 +45,9 @@ import Testing
 
         let t1 = try #require(DL.ProgressLine.duration(of: seeded.layer.digest, in: DL.ProgressLine.parse(single.stderrString)))
         let t4 = try #require(DL.ProgressLine.duration(of: seeded.layer.digest, in: DL.ProgressLine.parse(parallel.stderrString)))
-        #expect(t1 / t4 >= 3, "1 connection: \(t1) s, 4 connections: \(t4) s (ratio \(t1 / t4))")
+        // A functional check that the connections run in parallel, not a speed target (perf/throttled.py has that):
+        // 4 connections under a per-connection cap are ideally 4× one; 2× leaves room for a loaded CI machine.
+        #expect(t1 / t4 >= 2, "1 connection: \(t1) s, 4 connections: \(t4) s (ratio \(t1 / t4))")
     }
 
     @Test("TLS registry: --connections 4 opens 4 TCP connections to it (counted in /proc/net/tcp)")

@@ -6,7 +6,9 @@ import Glibc
 /// shared with the Swift task that reads the response (guarded by `state`).
 final class CurlEasy: @unchecked Sendable {
     let request: Request
-    unowned(unsafe) var loop: CurlLoop!
+    /// Strong: a body dropped after the engine shut down still queues its removal on a live loop (whose multi
+    /// handle is freed only when the last of these references goes).
+    let loop: CurlLoop
 
     // Engine thread only.
     private(set) var handle: UnsafeMutableRawPointer?
@@ -29,8 +31,9 @@ final class CurlEasy: @unchecked Sendable {
     }
     let state = Mutex(State())
 
-    init(request: Request) {
+    init(request: Request, loop: CurlLoop) {
         self.request = request
+        self.loop = loop
         self.errorBuffer.initialize(to: 0)
     }
 
@@ -134,7 +137,7 @@ final class CurlEasy: @unchecked Sendable {
         var effective: UnsafeMutablePointer<CChar>? = nil
         _ = CCurl_easy_getinfo_string(self.handle, CURLINFO_EFFECTIVE_URL, &effective)
         let response = Response(status: status, headers: headers, url: effective.map { String(cString: $0) } ?? self.request.url)
-        if let trace = self.loop?.trace {
+        if let trace = self.loop.trace {
             var text = "< \(status) \(Redaction.url(response.url))"
             for (name, value) in headers { text += "\n<   \(Redaction.header(name, value))" }
             trace(text)
@@ -282,7 +285,7 @@ final class CurlEasy: @unchecked Sendable {
         }
         head?.resume(throwing: CancellationError())
         waiter?.resume(throwing: CancellationError())
-        self.loop?.submit(.remove(self))
+        self.loop.submit(.remove(self))
     }
 }
 

@@ -18,8 +18,7 @@ public final class CurlEngine: Sendable {
 
     /// Sends `request` and returns once the response head is in; the body follows through `ResponseBody`.
     public func execute(_ request: Request) async throws -> (Response, ResponseBody) {
-        let easy = CurlEasy(request: request)
-        easy.loop = self.loop
+        let easy = CurlEasy(request: request, loop: self.loop)
         let response = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Response, any Error>) in
                 let cancelled = easy.state.withLock { s -> Bool in

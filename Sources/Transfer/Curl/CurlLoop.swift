@@ -32,6 +32,10 @@ final class CurlLoop: @unchecked Sendable {
         thread.start()
     }
 
+    deinit {
+        curl_multi_cleanup(self.multi)
+    }
+
     func submit(_ command: Command) {
         self.commands.withLock { $0.append(command) }
         curl_multi_wakeup(self.multi)
@@ -53,7 +57,8 @@ final class CurlLoop: @unchecked Sendable {
                     for easy in Array(self.active.values) {
                         self.remove(easy, result: .failure(TransferError(.cancelled, "engine shut down")))
                     }
-                    curl_multi_cleanup(self.multi)
+                    // The multi handle is freed in deinit: a late submit (a body dropped after shutdown) must
+                    // still find it valid for curl_multi_wakeup.
                     return
                 }
             }
