@@ -15,6 +15,8 @@ public struct ProgressEvent: Sendable {
         case mounted(total: Int64)
         /// One image (all its blobs and manifests) is done.
         case imageFinished(reference: String)
+        /// The job's plan is known: it moves at most `total` bytes of blobs (for a total that does not grow).
+        case planned(total: Int64)
     }
 
     /// The blob's digest (`sha256:…`), or the image reference for image events.

@@ -28,6 +28,7 @@ public struct Copier: Sendable {
     func registryToLayout(_ reference: Reference, path: String, tag: String?, options: CopyOptions) async throws -> CopyResult {
         let client = try RegistryClient(registry: reference.registry, engine: self.engine, options: options.registry)
         let plan = try await RegistrySource(client: client).plan(reference, platform: options.platform)
+        options.progress?(ProgressEvent(id: reference.description, kind: .planned(total: plan.totalBlobBytes)))
         let layout = try OCILayout(creatingAt: path)
 
         let fetcher = LayoutBlobFetcher(client: client, repository: reference.repository, layout: layout, progress: options.progress, download: options.download)

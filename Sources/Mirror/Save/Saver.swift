@@ -33,6 +33,7 @@ public struct Saver: Sendable {
         let clients = ClientCache(engine: self.engine, options: options.registry)
         let images = try await Self.resolve(references, clients: clients, platform: options.platform, jobs: options.jobs)
         let contents = try BundleContents(images: images, platform: options.platform, base: base)
+        options.progress?(ProgressEvent(id: output, kind: .planned(total: contents.blobs.reduce(0) { $0 + $1.size })))
         let state = BundleState(output: output)
         let resume = state.canResume(contents.plan)
         try state.prepare(contents.plan, resume: resume)

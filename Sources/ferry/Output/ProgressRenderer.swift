@@ -17,6 +17,8 @@ final class ProgressRenderer: Sendable {
     struct State {
         var transfers: [String: Transfer] = [:]
         var total: Int64 = 0
+        /// Announced by the job once planned; the shown total never drops below it.
+        var planned: Int64 = 0
         var done: Int64 = 0
         var finished = 0
         var skipped = 0
@@ -94,6 +96,8 @@ final class ProgressRenderer: Sendable {
                 s.mounted += 1
                 s.total += total
                 s.done += total
+            case .planned(let total):
+                s.planned += total
             case .imageFinished(let reference):
                 s.imagesDone += 1
                 if self.mode == .plain { return "\(self.elapsed()) image done: \(reference)" }
@@ -112,7 +116,7 @@ final class ProgressRenderer: Sendable {
             case .tty: return self.drawTTY(&s)
             case .plain: return "\(self.elapsed()) " + Self.overall(s)
             case .json:
-                let object: [String: Any] = ["event": "progress", "done": s.done, "total": s.total, "bytes_per_second": Int(Self.rate(s)), "time": now.timeIntervalSince1970]
+                let object: [String: Any] = ["event": "progress", "done": s.done, "total": max(s.total, s.planned), "bytes_per_second": Int(Self.rate(s)), "time": now.timeIntervalSince1970]
                 return Self.encode(object)
             default: return nil
             }
@@ -148,10 +152,11 @@ final class ProgressRenderer: Sendable {
         let rate = Self.rate(s)
         var parts: [String] = []
         if let total = s.imagesTotal { parts.append("images \(s.imagesDone)/\(total)") }
-        let percent = s.total > 0 ? " (\(Int(Double(s.done) * 100 / Double(s.total)))%)" : ""
-        parts.append("\(ByteCount(s.done)) / \(ByteCount(s.total))\(percent)")
+        let total = max(s.total, s.planned)
+        let percent = total > 0 ? " (\(Int(Double(s.done) * 100 / Double(total)))%)" : ""
+        parts.append("\(ByteCount(s.done)) / \(ByteCount(total))\(percent)")
         parts.append("\(ByteCount(Int64(rate)))/s")
-        if rate > 0 && s.total > s.done { parts.append("ETA \(Self.duration(Double(s.total - s.done) / rate))") }
+        if rate > 0 && total > s.done { parts.append("ETA \(Self.duration(Double(total - s.done) / rate))") }
         var blobs = "blobs \(s.finished) done"
         if s.skipped > 0 { blobs += ", \(s.skipped) present" }
         if s.mounted > 0 { blobs += ", \(s.mounted) mounted" }
@@ -215,6 +220,7 @@ final class ProgressRenderer: Sendable {
         case .mounted(let total): object["event"] = "mounted"; object["total"] = total
         case .retried(let attempt, let reason): object["event"] = "retried"; object["attempt"] = attempt; object["reason"] = reason
         case .imageFinished(let reference): object["event"] = "image_finished"; object["reference"] = reference; object["id"] = nil
+        case .planned: return nil
         }
         return Self.encode(object)
     }
