@@ -101,19 +101,13 @@ public struct OCILayout: Sendable {
         return nil
     }
 
-    static func sha256(ofFile path: String) throws -> String {
+    static func sha256(ofFile path: String) throws(StoreError) -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw StoreError(.io, "cannot open \(path)") }
         defer { close(fd) }
-        var hasher = SHA256()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { throw StoreError(.io, "cannot read \(path)") }
-            if n == 0 { break }
-            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-        }
-        return hasher.hexDigest()
+        var st = stat()
+        fstat(fd, &st)
+        return try hashRegion(fd, offset: 0, size: Int64(st.st_size), what: path)
     }
 
     /// Moves a verified temporary file to its final place.

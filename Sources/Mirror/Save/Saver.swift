@@ -30,7 +30,7 @@ public struct Saver: Sendable {
             throw MirrorError(.unsupported, "\(output): only uncompressed .tar bundles are written so far; name the output BUNDLE.tar")
         }
         guard !references.isEmpty else { throw MirrorError(.usage, "no images to save: name them as arguments or with -f LIST") }
-        let clients = ClientCache(engine: self.engine, options: options.registry)
+        let clients = RegistryClients(engine: self.engine, options: options.registry)
         let images = try await Self.resolve(references, clients: clients, platform: options.platform, jobs: options.jobs)
         let contents = try BundleContents(images: images, platform: options.platform, base: base)
         options.progress?(ProgressEvent(id: output, kind: .planned(total: contents.blobs.reduce(0) { $0 + $1.size })))
@@ -112,7 +112,7 @@ public struct Saver: Sendable {
     }
 
     /// Resolves every reference to its plan, several at once.
-    static func resolve(_ references: [Reference], clients: ClientCache, platform: PlatformChoice, jobs: Int) async throws -> [ImagePlan] {
+    static func resolve(_ references: [Reference], clients: RegistryClients, platform: PlatformChoice, jobs: Int) async throws -> [ImagePlan] {
         try await withThrowingTaskGroup(of: (Int, ImagePlan).self) { group in
             for (i, reference) in references.enumerated() {
                 group.addTask {
@@ -124,25 +124,6 @@ public struct Saver: Sendable {
             for try await (i, plan) in group { plans[i] = plan }
             return plans.compactMap { $0 }
         }
-    }
-}
-
-/// One `RegistryClient` per registry host, shared by every image of a job (one ping, one token cache).
-actor ClientCache {
-    let engine: CurlEngine
-    let options: RegistryOptions
-    private var clients: [String: RegistryClient] = [:]
-
-    init(engine: CurlEngine, options: RegistryOptions) {
-        self.engine = engine
-        self.options = options
-    }
-
-    func client(for registry: String) throws -> RegistryClient {
-        if let c = self.clients[registry] { return c }
-        let c = try RegistryClient(registry: registry, engine: self.engine, options: self.options)
-        self.clients[registry] = c
-        return c
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import OCI
 import Registry
+import Stores
 import Transfer
 
 /// Blobs of images in other registries, for registry-to-registry pushes (`sync`, `copy docker:// docker://`).
@@ -58,24 +59,5 @@ struct RegistryBlobSource: PushSource {
     /// `$XDG_STATE_HOME/ferry/spool`, beside the upload journal.
     static func defaultSpool() -> String {
         (UploadJournal.defaultDirectory() as NSString).deletingLastPathComponent + "/spool"
-    }
-}
-
-/// One client per registry, made on first use and shared by every task of a job.
-actor RegistryClients {
-    let engine: CurlEngine
-    let options: RegistryOptions
-    private var clients: [String: RegistryClient] = [:]
-
-    init(engine: CurlEngine, options: RegistryOptions) {
-        self.engine = engine
-        self.options = options
-    }
-
-    func client(for registry: String) throws -> RegistryClient {
-        if let c = self.clients[registry] { return c }
-        let c = try RegistryClient(registry: registry, engine: self.engine, options: self.options)
-        self.clients[registry] = c
-        return c
     }
 }

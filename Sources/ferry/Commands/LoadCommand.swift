@@ -36,17 +36,7 @@ struct LoadCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("A bundle from ferry save (BUNDLE.tar) or an OCI layout (oci:DIR).", valueName: "bundle"))
     var bundle: String
 
-    @Option(help: ArgumentHelp("The registry and namespace to push to.", valueName: "registry[/namespace]"))
-    var to: String
-
-    @Option(help: ArgumentHelp("How names are kept under the namespace: path, flat or scoped.", valueName: "layout"))
-    var layout: String = NamingLayout.path.rawValue
-
-    @Option(help: ArgumentHelp("Write the source → target + digest map here, for ferry rewrite --map.", valueName: "file"))
-    var map: String?
-
-    @Option(name: .customLong("upload-chunk-size"), help: ArgumentHelp("Blobs up to this size go in one PUT, larger ones in PATCH chunks of it.", valueName: "size"))
-    var uploadChunkSize: ByteSize = ByteSize(64 << 20)
+    @OptionGroup var target: TargetOptions
 
     @Option(help: "Blobs in flight at once, across all images.")
     var jobs: Int = 8
@@ -65,21 +55,16 @@ struct LoadCommand: AsyncParsableCommand {
         let options: PushOptions
         let renderer = ProgressRenderer(mode: self.global.progress, quiet: self.global.quiet)
         do {
-            guard let layout = NamingLayout(rawValue: self.layout) else {
-                throw MirrorError(.usage, "--layout \(self.layout): use path, flat or scoped")
-            }
             guard self.jobs > 0 else { throw MirrorError(.usage, "--jobs must be at least 1") }
-            naming = TargetNaming(destination: try Destination(parsing: self.to), layout: layout)
+            naming = try self.target.naming()
             platform = try PlatformChoice(parsing: self.platform)
             let registry = try self.global.registryOptions()
-            let upload = UploadOptions(
-                chunkSize: self.uploadChunkSize.bytes, attempts: registry.retry.attempts,
-                journal: UploadJournal(directory: UploadJournal.defaultDirectory()), stallTimeout: self.stallTimeout)
+            let upload = self.target.uploadOptions(registry: registry, stallTimeout: self.stallTimeout)
             options = PushOptions(jobs: self.jobs, registry: registry, upload: upload, progress: renderer.handler)
         } catch {
             throw Run.exit(for: error)
         }
-        let bundle = self.bundle, map = self.map
+        let bundle = self.bundle, map = self.target.map
         let engine = self.global.engine()
         try await Run.job(progress: renderer) {
             let result = try await Loader(engine: engine).load(bundle, naming: naming, platform: platform, options: options)

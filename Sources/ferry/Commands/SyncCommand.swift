@@ -30,17 +30,7 @@ struct SyncCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("A file of images, one a line; # starts a comment.", valueName: "list"))
     var file: String?
 
-    @Option(help: ArgumentHelp("The registry and namespace to copy to.", valueName: "registry[/namespace]"))
-    var to: String
-
-    @Option(help: ArgumentHelp("How names are kept under the namespace: path, flat or scoped.", valueName: "layout"))
-    var layout: String = NamingLayout.path.rawValue
-
-    @Option(help: ArgumentHelp("Write the source → target + digest map here, for ferry rewrite --map.", valueName: "file"))
-    var map: String?
-
-    @Option(name: .customLong("upload-chunk-size"), help: ArgumentHelp("Blobs up to this size go in one PUT, larger ones in PATCH chunks of it.", valueName: "size"))
-    var uploadChunkSize: ByteSize = ByteSize(64 << 20)
+    @OptionGroup var target: TargetOptions
 
     @Flag(name: .customLong("keep-going"), help: "Carry on after an image fails; report every failure at the end.")
     var keepGoing = false
@@ -54,16 +44,11 @@ struct SyncCommand: AsyncParsableCommand {
         let options: Syncer.Options
         let renderer = ProgressRenderer(mode: self.global.progress, quiet: self.global.quiet)
         do {
-            guard let layout = NamingLayout(rawValue: self.layout) else {
-                throw MirrorError(.usage, "--layout \(self.layout): use path, flat or scoped")
-            }
             references = try ImageList.read(arguments: self.images, file: self.file)
             guard !references.isEmpty else { throw MirrorError(.usage, "no images to sync: name them as arguments or with -f LIST") }
-            naming = TargetNaming(destination: try Destination(parsing: self.to), layout: layout)
+            naming = try self.target.naming()
             let registry = try self.global.registryOptions()
-            let upload = UploadOptions(
-                chunkSize: self.uploadChunkSize.bytes, attempts: registry.retry.attempts,
-                journal: UploadJournal(directory: UploadJournal.defaultDirectory()), stallTimeout: self.transfer.stallTimeout)
+            let upload = self.target.uploadOptions(registry: registry, stallTimeout: self.transfer.stallTimeout)
             options = Syncer.Options(
                 platform: try self.transfer.platformChoice(),
                 push: PushOptions(jobs: self.transfer.jobs, registry: registry, upload: upload, progress: renderer.handler),
@@ -71,7 +56,7 @@ struct SyncCommand: AsyncParsableCommand {
         } catch {
             throw Run.exit(for: error)
         }
-        let map = self.map
+        let map = self.target.map
         renderer.expect(images: references.count)
         let engine = self.global.engine()
         try await Run.job(progress: renderer) {
