@@ -1,11 +1,11 @@
 import Glibc
 
 /// `pwrite` until every byte is written; ENOSPC becomes `.diskFull` with the path in the message.
-func writeAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws {
+public func writeAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws {
     try bytes.withUnsafeBytes { try writeAll(fd, $0, at: offset, path: path) }
 }
 
-func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, at offset: Int64, path: String) throws {
+public func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, at offset: Int64, path: String) throws {
     var done = 0
     while done < buffer.count {
         let n = pwrite(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + Int64(done)))

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Stores
+import Transfer
 
 /// The resumable state of a `save` in progress: `BUNDLE.partial` (the planned tar, filled in place) and beside it
 /// `BUNDLE.partial.ferry/` with the plan's fingerprint, one journal per blob in progress, and a `.done` marker per
@@ -42,14 +43,14 @@ struct BundleState {
             if err != 0 && ftruncate(fd, off_t(plan.archiveSize)) != 0 { throw MirrorError(.failed, "cannot size \(self.partial): \(String(cString: strerror(errno)))") }
         }
         for member in plan.members {
-            try Self.write(fd, member.header.encode(), at: member.offset, path: self.partial)
+            try writeAll(fd, member.header.encode(), at: member.offset, path: self.partial)
             if let content = member.content {
-                try Self.write(fd, content, at: member.dataOffset, path: self.partial)
+                try writeAll(fd, content, at: member.dataOffset, path: self.partial)
                 let pad = Int(member.header.paddedSize) - content.count
-                if pad > 0 { try Self.write(fd, [UInt8](repeating: 0, count: pad), at: member.dataOffset + Int64(content.count), path: self.partial) }
+                if pad > 0 { try writeAll(fd, [UInt8](repeating: 0, count: pad), at: member.dataOffset + Int64(content.count), path: self.partial) }
             }
         }
-        try Self.write(fd, [UInt8](repeating: 0, count: 1024), at: plan.size, path: self.partial)
+        try writeAll(fd, [UInt8](repeating: 0, count: 1024), at: plan.size, path: self.partial)
         _ = fdatasync(fd)
         if !resume {
             try Data(plan.fingerprint.utf8).write(to: URL(fileURLWithPath: self.fingerprintPath), options: .atomic)
@@ -76,21 +77,6 @@ struct BundleState {
         else { return }
         if free < bytes {
             throw MirrorError(.failed, "the bundle needs \(bytes >> 20) MiB but only \(free >> 20) MiB are free in \(dir.isEmpty ? "." : dir): free some space or write elsewhere")
-        }
-    }
-
-    static func write(_ fd: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws {
-        try bytes.withUnsafeBytes { buffer in
-            var done = 0
-            while done < buffer.count {
-                let n = pwrite(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + Int64(done)))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    if errno == ENOSPC { throw MirrorError(.failed, "disk full writing \(path): free some space, then run the same command again to resume") }
-                    throw MirrorError(.failed, "cannot write \(path): \(String(cString: strerror(errno)))")
-                }
-                done += n
-            }
         }
     }
 }
