@@ -9,4 +9,5 @@ python3 throttled.py "$BIN" || status=1
 python3 save.py "$BIN" || status=1
 python3 load.py "$BIN" || status=1
 python3 codec.py "$BIN" || status=1
+python3 recompress.py "$BIN" || status=1
 exit $status

@@ -26,16 +26,20 @@ public final class FileSource: ByteSource, @unchecked Sendable {
     public let path: String
     public let chunkSize: Int
     private var fd: Int32
+    /// Bytes left to read when the source is a region of the file (a blob inside a bundle tar).
+    private var remaining: Int64?
 
-    /// Opens `path` for reading.
-    /// - Throws: `CodecError.Code.io` if it cannot be opened.
-    public init(path: String, chunkSize: Int = 1 << 20) throws {
+    /// Opens `path` for reading, from `offset` and for `length` bytes when given (else to the end).
+    /// - Throws: `CodecError.Code.io` if it cannot be opened or positioned.
+    public init(path: String, offset: Int64 = 0, length: Int64? = nil, chunkSize: Int = 1 << 20) throws {
         precondition(chunkSize > 0, "chunkSize must be positive")
         self.path = path
         self.chunkSize = chunkSize
+        self.remaining = length
         self.fd = try FileDescriptorIO.openFile(path, flags: O_RDONLY)
+        if offset > 0 { try FileDescriptorIO.seek(self.fd, to: offset, what: path) }
         #if os(Linux)
-        _ = posix_fadvise(self.fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        _ = posix_fadvise(self.fd, off_t(offset), off_t(length ?? 0), POSIX_FADV_SEQUENTIAL)
         #endif
     }
 
@@ -45,12 +49,16 @@ public final class FileSource: ByteSource, @unchecked Sendable {
 
     public func next() throws -> Chunk? {
         guard self.fd >= 0 else { return nil }
-        let bytes = try FileDescriptorIO.readChunk(self.fd, count: self.chunkSize, what: self.path)
+        let count = self.remaining.map { Int(min(Int64(self.chunkSize), $0)) } ?? self.chunkSize
+        let bytes = count == 0 ? [] : try FileDescriptorIO.readChunk(self.fd, count: count, what: self.path)
         if bytes.isEmpty {
             try FileDescriptorIO.closeFile(self.fd, what: self.path)
             self.fd = -1
+            // A region cut short means the file is shorter than its descriptor says.
+            if let left = self.remaining, left > 0 { throw CodecError(.truncated, "\(self.path) ends \(left) bytes early") }
             return nil
         }
+        self.remaining? -= Int64(bytes.count)
         return Chunk(bytes)
     }
 }

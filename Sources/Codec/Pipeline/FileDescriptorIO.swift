@@ -16,6 +16,10 @@ enum FileDescriptorIO {
         }
     }
 
+    static func seek(_ fd: Int32, to offset: Int64, what: String) throws {
+        if lseek(fd, off_t(offset), SEEK_SET) < 0 { throw self.error("seek \(what)") }
+    }
+
     /// Reads up to `count` bytes into a new array; an empty array means end of file.
     static func readChunk(_ fd: Int32, count: Int, what: String) throws -> [UInt8] {
         try [UInt8](unsafeUninitializedCapacity: count) { buffer, filled in

@@ -5,6 +5,9 @@ import Transfer
 extension Copier {
     /// `ferry copy oci:DIR[:TAG] docker://REF`: one image of a layout pushed with its digests intact.
     func layoutToRegistry(path: String, tag: String?, to reference: Reference, options: CopyOptions) async throws -> CopyResult {
+        if let compression = options.recompress {
+            return try await self.layoutToRegistryRecompressed(path: path, tag: tag, to: reference, compression: compression, options: options)
+        }
         let source = try ArchiveSource(opening: "oci:" + path)
         let descriptor = try source.image(tag: tag)
         let plan = try source.plan(descriptor, source: reference, platform: options.platform)

@@ -6,6 +6,9 @@ extension Copier {
     /// `ferry copy docker://A docker://B`: one image registry to registry, its digest kept; nothing moves when B
     /// already has it.
     func registryToRegistry(_ source: Reference, to target: Reference, options: CopyOptions) async throws -> CopyResult {
+        if let compression = options.recompress {
+            return try await self.registryToRegistryRecompressed(source, to: target, compression: compression, options: options)
+        }
         let upload = UploadOptions(attempts: options.registry.retry.attempts, journal: UploadJournal(directory: UploadJournal.defaultDirectory()), stallTimeout: options.download.stallTimeout)
         let push = PushOptions(jobs: options.jobs, registry: options.registry, upload: upload, progress: options.progress)
         let sync = Syncer.Options(platform: options.platform, push: push, download: options.download)

@@ -13,6 +13,7 @@ public struct Copier: Sendable {
     }
 
     public func copy(from source: ImageLocation, to destination: ImageLocation, options: CopyOptions) async throws -> CopyResult {
+        try Self.checkRecompression(from: source, to: destination, options: options)
         switch (source, destination) {
         case (.registry(let reference), .layout(let path, let tag)):
             return try await self.registryToLayout(reference, path: path, tag: tag, options: options)
@@ -26,6 +27,9 @@ public struct Copier: Sendable {
     }
 
     func registryToLayout(_ reference: Reference, path: String, tag: String?, options: CopyOptions) async throws -> CopyResult {
+        if let compression = options.recompress {
+            return try await self.registryToLayoutRecompressed(reference, path: path, tag: tag, compression: compression, options: options)
+        }
         let client = try RegistryClient(registry: reference.registry, engine: self.engine, options: options.registry)
         let plan = try await RegistrySource(client: client).plan(reference, platform: options.platform)
         options.progress?(ProgressEvent(id: reference.description, kind: .planned(total: plan.totalBlobBytes)))
@@ -34,19 +38,7 @@ public struct Copier: Sendable {
         let fetcher = LayoutBlobFetcher(client: client, repository: reference.repository, layout: layout, progress: options.progress, download: options.download)
         let stats = try await fetcher.fetchAll(plan.blobs, jobs: options.jobs)
 
-        for manifest in plan.manifests {
-            try layout.writeBlob(manifest.raw.bytes, digest: manifest.digest)
-        }
-        if case .one = options.platform, !plan.manifests.contains(where: { $0.digest == plan.top.digest }) {
-            try layout.writeBlob(plan.top.raw.bytes, digest: plan.top.digest)
-        }
-        var descriptor = plan.top.descriptor
-        descriptor.annotations = [
-            AnnotationKey.refName: tag ?? reference.description,
-            AnnotationKey.containerdImageName: reference.description,
-        ]
-        try layout.addToIndex(descriptor)
-        options.progress?(ProgressEvent(id: reference.description, kind: .imageFinished(reference: reference.description)))
+        try self.finishLayout(layout, plan: plan, reference: reference, tag: tag, options: options)
         return CopyResult(
             source: "docker://\(reference)",
             destination: "oci:\(path)" + (tag.map { ":" + $0 } ?? ""),

@@ -10,6 +10,8 @@ public struct CopyOptions: Sendable {
     /// Per-blob segmenting: `--connections`, `--chunk-size`, retries, stall timeout.
     public var download: DownloadOptions
     public var progress: ProgressHandler?
+    /// `--dest-compress`: layers rewritten into this compression on the way; nil keeps them as they are.
+    public var recompress: LayerCompression?
 
     public init(platform: PlatformChoice = .all, jobs: Int = 8, registry: RegistryOptions = RegistryOptions(), download: DownloadOptions = DownloadOptions(), progress: ProgressHandler? = nil) {
         self.download = download
@@ -29,4 +31,13 @@ public struct CopyResult: Sendable {
     public var blobsFetched: Int
     public var blobsSkipped: Int
     public var bytesFetched: Int64
+    /// With `--dest-compress`: what was rewritten.
+    public var recoded: Recoded? = nil
+
+    public struct Recoded: Sendable {
+        public var compression: LayerCompression
+        public var layers: Int
+        public var bytesBefore: Int64
+        public var bytesAfter: Int64
+    }
 }

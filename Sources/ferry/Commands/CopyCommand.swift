@@ -16,6 +16,7 @@ struct CopyCommand: AsyncParsableCommand {
               ferry copy docker://registry.example.com/app:1.2 oci:./app-layout
               ferry copy --platform linux/arm64 docker://quay.io/keycloak/keycloak:26.2.4 oci:./kc:26.2.4
               ferry copy --tls-verify=false docker://127.0.0.1:5000/nginx:latest oci:/tmp/nginx
+              ferry copy --dest-compress zstd docker://registry.example.com/app:1.2 docker://mirror.internal/app:1.2-zstd
             """
     )
 
@@ -25,6 +26,12 @@ struct CopyCommand: AsyncParsableCommand {
     @Argument(help: "Destination, e.g. oci:DIR[:TAG].")
     var destination: String
 
+    @Option(help: ArgumentHelp("Rewrite layers into this compression on the way (gzip or zstd); the image gets a new digest, its DiffIDs stay.", valueName: "format"))
+    var destCompress: String?
+
+    @Option(help: ArgumentHelp("Level for --dest-compress (gzip 1-9, default 6; zstd 1-19, default 3).", valueName: "n"))
+    var destCompressLevel: Int?
+
     @OptionGroup var transfer: TransferOptions
     @OptionGroup var global: GlobalOptions
 
@@ -32,7 +39,12 @@ struct CopyCommand: AsyncParsableCommand {
         let src: ImageLocation, dst: ImageLocation
         let registry: RegistryOptions
         let platform: PlatformChoice
+        let recompress: LayerCompression?
         do {
+            if self.destCompressLevel != nil && self.destCompress == nil {
+                throw MirrorError(.usage, "--dest-compress-level needs --dest-compress gzip|zstd")
+            }
+            recompress = try self.destCompress.map { try LayerCompression(parsing: $0, level: self.destCompressLevel) }
             src = try ImageLocation(parsing: self.source)
             dst = try ImageLocation(parsing: self.destination)
             registry = try self.global.registryOptions()
@@ -41,19 +53,33 @@ struct CopyCommand: AsyncParsableCommand {
             throw Run.exit(for: error)
         }
         let renderer = ProgressRenderer(mode: self.global.progress, quiet: self.global.quiet)
-        let options = CopyOptions(
+        var settings = CopyOptions(
             platform: platform, jobs: self.transfer.jobs, registry: registry,
             download: self.transfer.downloadOptions(retries: self.global.retries), progress: renderer.handler)
+        settings.recompress = recompress
+        let options = settings
         renderer.expect(images: 1)
         let engine = self.global.engine()
         try await Run.job(progress: renderer) {
             let result = try await Copier(engine: engine).copy(from: src, to: dst, options: options)
             let elapsed = Date().timeIntervalSince(renderer.start)
             let rate = elapsed > 0 ? Int64(Double(result.bytesFetched) / elapsed) : 0
+            var line = ""
+            if let recoded = result.recoded {
+                line = "recompressed \(recoded.layers) layers with \(recoded.compression): \(ByteCount(recoded.bytesBefore)) → \(ByteCount(recoded.bytesAfter)); new digest \(result.digest)\n"
+            }
+            var fields: [String: Any] = [
+                "command": "copy", "source": result.source, "destination": result.destination, "digest": result.digest,
+                "blobs_fetched": result.blobsFetched, "blobs_skipped": result.blobsSkipped, "bytes": result.bytesFetched,
+            ]
+            if let recoded = result.recoded {
+                fields["recompressed_layers"] = recoded.layers
+                fields["recompressed_bytes_before"] = recoded.bytesBefore
+                fields["recompressed_bytes_after"] = recoded.bytesAfter
+            }
             renderer.summary(
-                "copied \(result.source) to \(result.destination): \(result.blobsFetched) blobs \(result.destination.hasPrefix("docker://") ? "pushed" : "fetched"), \(result.blobsSkipped) already present, \(ByteCount(result.bytesFetched)) in \(String(format: "%.1f", elapsed)) s (\(ByteCount(rate))/s), \(renderer.retries) retries",
-                fields: ["command": "copy", "source": result.source, "destination": result.destination, "digest": result.digest,
-                         "blobs_fetched": result.blobsFetched, "blobs_skipped": result.blobsSkipped, "bytes": result.bytesFetched])
+                line + "copied \(result.source) to \(result.destination): \(result.blobsFetched) blobs \(result.destination.hasPrefix("docker://") ? "pushed" : "fetched"), \(result.blobsSkipped) already present, \(ByteCount(result.bytesFetched)) in \(String(format: "%.1f", elapsed)) s (\(ByteCount(rate))/s), \(renderer.retries) retries",
+                fields: fields)
             print(result.digest)
         }
     }

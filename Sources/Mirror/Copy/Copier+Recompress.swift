@@ -1,0 +1,109 @@
+import Foundation
+import Glibc
+import OCI
+import Registry
+import Stores
+import Transfer
+
+/// `ferry copy --dest-compress gzip|zstd`: the image's layers recoded on the way (see `LayerRecoder`), its
+/// manifests rewritten to point at them; configs, and so DiffIDs, stay as they are. The copy's digest is new.
+extension Copier {
+    func registryToLayoutRecompressed(_ reference: Reference, path: String, tag: String?, compression: LayerCompression, options: CopyOptions) async throws -> CopyResult {
+        let clients = RegistryClients(engine: self.engine, options: options.registry)
+        let client = try await clients.client(for: reference.registry)
+        let plan = try await RegistrySource(client: client).plan(reference, platform: options.platform)
+        options.progress?(ProgressEvent(id: reference.description, kind: .planned(total: plan.totalBlobBytes)))
+        let layout = try OCILayout(creatingAt: path)
+        let spool = RegistryBlobSource(clients: clients, spool: RegistryBlobSource.defaultSpool(), download: options.download)
+        // Recoded layers wait inside the layout's own state, so moving them into blobs/ is a rename.
+        let recoder = LayerRecoder(compression: compression, source: spool, directory: layout.stateDirectory + "/recoded", progress: options.progress)
+        let outcome = try await recoder.recode(plan, jobs: Self.recodeJobs(options)) { digest, size in
+            layout.hasBlob(Descriptor(mediaType: .ociLayer, digest: digest, size: size))
+        }
+        // Configs and layers already in the wanted compression are fetched as a plain copy fetches them.
+        let rest = outcome.plan.blobs.filter { outcome.files[$0.digest] == nil }
+        let fetcher = LayoutBlobFetcher(client: client, repository: reference.repository, layout: layout, progress: options.progress, download: options.download)
+        let stats = try await fetcher.fetchAll(rest, jobs: options.jobs)
+        for (digest, file) in outcome.files {
+            try layout.commit(temporary: file, as: digest)
+        }
+        try self.finishLayout(layout, plan: outcome.plan, reference: reference, tag: tag, options: options)
+        var result = CopyResult(
+            source: "docker://\(reference)", destination: "oci:\(path)" + (tag.map { ":" + $0 } ?? ""),
+            digest: outcome.plan.top.digest.description, mediaType: outcome.plan.top.raw.mediaType.rawValue,
+            blobsFetched: stats.fetched + outcome.files.count, blobsSkipped: stats.skipped, bytesFetched: stats.bytes + outcome.bytesBefore)
+        result.recoded = CopyResult.Recoded(compression: compression, layers: outcome.layers, bytesBefore: outcome.bytesBefore, bytesAfter: outcome.bytesAfter)
+        return result
+    }
+
+    func registryToRegistryRecompressed(_ source: Reference, to target: Reference, compression: LayerCompression, options: CopyOptions) async throws -> CopyResult {
+        let clients = RegistryClients(engine: self.engine, options: options.registry)
+        let plan = try await RegistrySource(client: try await clients.client(for: source.registry)).plan(source, platform: options.platform)
+        options.progress?(ProgressEvent(id: source.description, kind: .planned(total: plan.totalBlobBytes)))
+        let spool = RegistryBlobSource(clients: clients, spool: RegistryBlobSource.defaultSpool(), download: options.download)
+        return try await self.pushRecompressed(
+            plan, from: spool, described: "docker://\(source)", to: target, compression: compression, options: options)
+    }
+
+    func layoutToRegistryRecompressed(path: String, tag: String?, to target: Reference, compression: LayerCompression, options: CopyOptions) async throws -> CopyResult {
+        let source = try ArchiveSource(opening: "oci:" + path)
+        let plan = try source.plan(try source.image(tag: tag), source: target, platform: options.platform)
+        options.progress?(ProgressEvent(id: target.description, kind: .planned(total: plan.totalBlobBytes)))
+        return try await self.pushRecompressed(
+            plan, from: source, described: "oci:\(path)" + (tag.map { ":" + $0 } ?? ""), to: target, compression: compression, options: options)
+    }
+
+    /// Recodes into the spool, pushes the rewritten image, and drops the recoded files once they are in.
+    private func pushRecompressed(
+        _ plan: ImagePlan, from source: any PushSource, described: String, to target: Reference, compression: LayerCompression, options: CopyOptions
+    ) async throws -> CopyResult {
+        let recoder = LayerRecoder(
+            compression: compression, source: source, directory: RegistryBlobSource.defaultSpool() + "/recoded", progress: options.progress)
+        let outcome = try await recoder.recode(plan, jobs: Self.recodeJobs(options))
+        let upload = UploadOptions(attempts: options.registry.retry.attempts, journal: UploadJournal(directory: UploadJournal.defaultDirectory()), stallTimeout: options.download.stallTimeout)
+        let push = PushOptions(jobs: options.jobs, registry: options.registry, upload: upload, progress: options.progress)
+        let pushed = try await Pusher(engine: self.engine).push(
+            [PushItem(plan: outcome.plan, target: target)], from: RecodedSource(files: outcome.files, fallback: source), options: push)
+        recoder.forget(outcome)
+        var result = CopyResult(
+            source: described, destination: "docker://\(target)", digest: outcome.plan.top.digest.description,
+            mediaType: outcome.plan.top.raw.mediaType.rawValue, blobsFetched: pushed.blobsUploaded,
+            blobsSkipped: pushed.blobsSkipped + pushed.blobsMounted, bytesFetched: pushed.bytesUploaded)
+        result.recoded = CopyResult.Recoded(compression: compression, layers: outcome.layers, bytesBefore: outcome.bytesBefore, bytesAfter: outcome.bytesAfter)
+        return result
+    }
+
+    /// `--dest-compress` applies where Ferry writes blobs of its own: a layout or a registry, from a registry or a
+    /// layout.
+    static func checkRecompression(from source: ImageLocation, to destination: ImageLocation, options: CopyOptions) throws {
+        guard let compression = options.recompress else { return }
+        switch (source, destination) {
+        case (.registry, .layout), (.registry, .registry), (.layout, .registry): return
+        default:
+            throw MirrorError(.unsupported, "--dest-compress \(compression) is supported from docker:// to oci: or docker://, and from oci: to docker://; not for \(source) to \(destination)")
+        }
+    }
+
+    /// Each recoding keeps about a core busy once its blob is there: a few at once overlap fetching with coding
+    /// without queueing many half-done layers.
+    static func recodeJobs(_ options: CopyOptions) -> Int {
+        min(options.jobs, max(2, ProcessInfo.processInfo.activeProcessorCount + 1))
+    }
+
+    /// Writes an image's manifests (children first) and names it in `index.json`.
+    func finishLayout(_ layout: OCILayout, plan: ImagePlan, reference: Reference, tag: String?, options: CopyOptions) throws {
+        for manifest in plan.manifests {
+            try layout.writeBlob(manifest.raw.bytes, digest: manifest.digest)
+        }
+        if !plan.manifests.contains(where: { $0.digest == plan.top.digest }) {
+            try layout.writeBlob(plan.top.raw.bytes, digest: plan.top.digest)
+        }
+        var descriptor = plan.top.descriptor
+        descriptor.annotations = [
+            AnnotationKey.refName: tag ?? reference.description,
+            AnnotationKey.containerdImageName: reference.description,
+        ]
+        try layout.addToIndex(descriptor)
+        options.progress?(ProgressEvent(id: reference.description, kind: .imageFinished(reference: reference.description)))
+    }
+}

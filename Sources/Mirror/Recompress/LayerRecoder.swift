@@ -1,0 +1,198 @@
+import Codec
+import Foundation
+import Glibc
+import OCI
+import Transfer
+
+/// Rewrites the layers of an image into another compression (`--dest-compress`) before they are sent.
+///
+/// Each layer is read once, through one pipeline pass: decompressed (any of gzip, zstd or none, by its magic), its
+/// compressed input hashed against its digest, its content hashed against the config's DiffID (which therefore does
+/// not change, nor does the config), compressed, and the output hashed for the new descriptor. Recoded layers wait
+/// in `directory`, named by their new digest, until the destination takes them; a memo beside them maps each source
+/// layer to its recoded digest, so a rerun finds the work already done.
+struct LayerRecoder: Sendable {
+    let compression: LayerCompression
+    let source: any PushSource
+    /// Where recoded layers are written; on the destination's filesystem when they are moved into a layout.
+    let directory: String
+    let progress: ProgressHandler?
+
+    /// What recoding an image produced.
+    struct Outcome: Sendable {
+        /// The image with its new manifests (the top one's digest is the copy's new digest).
+        var plan: ImagePlan
+        /// New layer digest → its file in `directory`.
+        var files: [Digest: String]
+        /// How many layers were rewritten, and their total size before and after.
+        var layers = 0
+        var bytesBefore: Int64 = 0
+        var bytesAfter: Int64 = 0
+    }
+
+    /// Recodes every layer of `plan` not already in the target compression, `jobs` at a time (each pass keeps
+    /// about a core busy, so more than the cores only helps while blobs are still arriving).
+    /// - Parameter present: whether a recoded layer already is where it goes (a layout that holds it): then it is
+    ///   not produced again.
+    func recode(_ plan: ImagePlan, jobs: Int, present: @escaping @Sendable (Digest, Int64) -> Bool = { _, _ in false }) async throws -> Outcome {
+        let diffIDs = try await self.diffIDs(plan)
+        var seen = Set<Digest>()
+        let layers = plan.manifests.flatMap { stored -> [Descriptor] in
+            guard case .image(let manifest)? = try? stored.raw.parse() else { return [] }
+            return manifest.layers.filter { self.compression.rewrites($0.mediaType) && seen.insert($0.digest).inserted }
+        }
+        try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
+
+        var replaced: [Digest: Descriptor] = [:]
+        var outcome = Outcome(plan: plan, files: [:])
+        try await withThrowingTaskGroup(of: (Descriptor, Descriptor, String?).self) { group in
+            var pending = layers.sorted { $0.size > $1.size }[...]
+            func start(_ layer: Descriptor) {
+                group.addTask {
+                    if let done = self.memo(layer), present(done.digest, done.size) || self.holds(done) {
+                        self.progress?(ProgressEvent(id: layer.digest.description, kind: .skipped(total: layer.size)))
+                        return (layer, done, self.holds(done) ? self.path(done.digest) : nil)
+                    }
+                    let new = try await self.recode(layer, of: plan.source, diffID: diffIDs[layer.digest])
+                    return (layer, new, self.path(new.digest))
+                }
+            }
+            for _ in 0..<max(1, jobs) {
+                guard let next = pending.popFirst() else { break }
+                start(next)
+            }
+            while let (old, new, file) = try await group.next() {
+                replaced[old.digest] = new
+                if let file { outcome.files[new.digest] = file }
+                outcome.layers += 1
+                outcome.bytesBefore += old.size
+                outcome.bytesAfter += new.size
+                if let next = pending.popFirst() { start(next) }
+            }
+        }
+        outcome.plan = try PlanRewrite.rewrite(plan, layers: replaced, compression: self.compression)
+        return outcome
+    }
+
+    /// One layer: lent by the source (a spooled download, a layout file, a bundle member), recoded into a partial
+    /// file, checked, then renamed to its new digest.
+    private func recode(_ layer: Descriptor, of image: Reference, diffID: Digest?) async throws -> Descriptor {
+        let partial = "\(self.directory)/\(layer.digest.hex).\(self.tag).partial"
+        let pipeline = Pipeline(decoding: .detect, encoding: self.compression.encoding)
+        let result: PipelineResult = try await self.source.lend(layer, of: image) { region in
+            self.progress?(ProgressEvent(id: layer.digest.description, kind: .started(total: region.size)))
+            let input = ReportingSource(
+                base: try FileSource(path: region.path, offset: region.offset, length: region.size),
+                id: layer.digest.description, progress: self.progress)
+            do {
+                return try await pipeline.run(from: input, to: try FileSink(path: partial))
+            } catch let error as CodecError {
+                unlink(partial)
+                throw MirrorError(.failed, "\(image): layer \(layer.digest) cannot be recompressed: \(error.message)")
+            } catch {
+                unlink(partial)
+                throw error
+            }
+        }
+        guard result.input.sha256 == layer.digest.hex, result.input.size == layer.size else {
+            unlink(partial)
+            throw MirrorError(.failed, "\(image): layer \(layer.digest) read as \(result.input.digest ?? "?") (\(result.input.size) bytes): the source is damaged")
+        }
+        if let diffID, result.content.sha256 != diffID.hex {
+            unlink(partial)
+            throw MirrorError(.failed, "\(image): layer \(layer.digest) uncompresses to \(result.content.digest ?? "?"), but the config's DiffID is \(diffID): the image is inconsistent, so it is not rewritten")
+        }
+        let digest = try Digest(sha256Hex: result.output.sha256!)
+        guard rename(partial, self.path(digest)) == 0 else {
+            throw MirrorError(.failed, "cannot move \(partial) to \(self.path(digest)): \(String(cString: strerror(errno)))")
+        }
+        let new = Descriptor(mediaType: self.compression.layerType(oci: true), digest: digest, size: result.output.size)
+        try? JSONEncoder().encode(new).write(to: URL(fileURLWithPath: self.memoPath(layer.digest)), options: .atomic)
+        self.progress?(ProgressEvent(id: layer.digest.description, kind: .finished))
+        return new
+    }
+
+    /// Each layer's DiffID from its image's config, where the config is an image config with one per layer.
+    private func diffIDs(_ plan: ImagePlan) async throws -> [Digest: Digest] {
+        struct Config: Decodable {
+            struct RootFS: Decodable { var diff_ids: [String]? }
+            var rootfs: RootFS?
+        }
+        var out: [Digest: Digest] = [:]
+        for stored in plan.manifests {
+            guard case .image(let manifest)? = try? stored.raw.parse(), manifest.config.mediaType.isConfig,
+                manifest.layers.contains(where: { self.compression.rewrites($0.mediaType) })
+            else { continue }
+            let bytes = try await self.source.lend(manifest.config, of: plan.source) { region in
+                try Self.read(region, limit: 16 << 20)
+            }
+            guard let ids = (try? JSONDecoder().decode(Config.self, from: Data(bytes)))?.rootfs?.diff_ids, ids.count == manifest.layers.count else {
+                throw MirrorError(.failed, "\(plan.source): config \(manifest.config.digest) does not list one DiffID per layer, so a recompressed layer could not be checked against it")
+            }
+            for (layer, id) in zip(manifest.layers, ids) {
+                out[layer.digest] = try Digest(id)
+            }
+        }
+        return out
+    }
+
+    private var tag: String {
+        switch self.compression {
+        case .gzip(let level): "gzip-\(level)"
+        case .zstd(let level): "zstd-\(level)"
+        }
+    }
+
+    /// Removes recoded files and their memos once the destination has them.
+    func forget(_ outcome: Outcome) {
+        for file in outcome.files.values { unlink(file) }
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: self.directory) else { return }
+        let produced = Set(outcome.files.keys.map(\.hex))
+        for name in names where name.hasSuffix(".\(self.tag).json") {
+            if let memo = FileManager.default.contents(atPath: "\(self.directory)/\(name)"),
+                let new = try? JSONDecoder().decode(Descriptor.self, from: memo), produced.contains(new.digest.hex) {
+                unlink("\(self.directory)/\(name)")
+            }
+        }
+    }
+
+    func path(_ digest: Digest) -> String { "\(self.directory)/\(digest.hex)" }
+    private func memoPath(_ layer: Digest) -> String { "\(self.directory)/\(layer.hex).\(self.tag).json" }
+
+    private func memo(_ layer: Descriptor) -> Descriptor? {
+        guard let data = FileManager.default.contents(atPath: self.memoPath(layer.digest)) else { return nil }
+        return try? JSONDecoder().decode(Descriptor.self, from: data)
+    }
+
+    /// A recoded file only ever gets its final name after its digest checked out, so the size tells enough.
+    private func holds(_ descriptor: Descriptor) -> Bool {
+        var st = stat()
+        return stat(self.path(descriptor.digest), &st) == 0 && Int64(st.st_size) == descriptor.size
+    }
+
+    static func read(_ region: BlobRegion, limit: Int) throws -> [UInt8] {
+        guard region.size <= Int64(limit) else { throw MirrorError(.failed, "\(region.path): \(region.size) bytes is too large for a config") }
+        let fd = open(region.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw MirrorError(.failed, "cannot open \(region.path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var out = [UInt8](repeating: 0, count: Int(region.size))
+        let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress, Int(region.size), off_t(region.offset)) }
+        guard n == Int(region.size) else { throw MirrorError(.failed, "\(region.path): short read") }
+        return out
+    }
+}
+
+/// A source that reports how far the pipeline has read, as transfers report bytes.
+struct ReportingSource<Base: ByteSource>: ByteSource {
+    var base: Base
+    let id: String
+    let progress: ProgressHandler?
+
+    mutating func next() throws -> Chunk? {
+        let chunk = try self.base.next()
+        if let chunk, !chunk.bytes.isEmpty { self.progress?(ProgressEvent(id: self.id, kind: .bytes(Int64(chunk.bytes.count)))) }
+        return chunk
+    }
+
+    func interrupt(with error: any Error) { self.base.interrupt(with: error) }
+}
