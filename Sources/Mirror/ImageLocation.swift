@@ -29,7 +29,10 @@ public enum ImageLocation: Sendable, Hashable, CustomStringConvertible {
             guard !path.isEmpty else { throw MirrorError(.usage, "\"\(text)\": oci: needs a directory, as in oci:DIR[:TAG]") }
             self = .layout(path: path, tag: tag)
         } else if text.hasPrefix("oci-archive:") {
-            let (path, tag) = splitTag(text.dropFirst("oci-archive:".count))
+            // As skopeo: the file ends at the first colon, so the rest may be a full reference
+            // (`oci-archive:b.tar:registry:5000/app:1.0`, the name a Ferry bundle lists its images under).
+            let parts = text.dropFirst("oci-archive:".count).split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            let path = String(parts[0]), tag = parts.count > 1 && !parts[1].isEmpty ? String(parts[1]) : nil
             guard !path.isEmpty else { throw MirrorError(.usage, "\"\(text)\": oci-archive: needs a file, as in oci-archive:FILE[:TAG]") }
             self = .ociArchive(path: path, tag: tag)
         } else if text.hasPrefix("docker-archive:") {

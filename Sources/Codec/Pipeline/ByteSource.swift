@@ -55,7 +55,7 @@ public final class FileSource: ByteSource, @unchecked Sendable {
             try FileDescriptorIO.closeFile(self.fd, what: self.path)
             self.fd = -1
             // A region cut short means the file is shorter than its descriptor says.
-            if let left = self.remaining, left > 0 { throw CodecError(.truncated, "\(self.path) ends \(left) bytes early") }
+            if let left = self.remaining, left > 0 { throw CodecError(.truncated, "\(self.path) is truncated: it ends \(left) bytes before the region read") }
             return nil
         }
         self.remaining? -= Int64(bytes.count)

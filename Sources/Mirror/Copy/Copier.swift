@@ -14,15 +14,27 @@ public struct Copier: Sendable {
 
     public func copy(from source: ImageLocation, to destination: ImageLocation, options: CopyOptions) async throws -> CopyResult {
         try Self.checkRecompression(from: source, to: destination, options: options)
+        // source          destination                       how
+        // docker://        docker://                         registryToRegistry (Copier+Sync)
+        // docker://        oci:DIR                           registryToLayout
+        // oci:DIR          docker://                         layoutToRegistry (Copier+Push)
+        // *-archive:FILE   docker://                         localToRegistry (Copier+Archive)
+        // *-archive:FILE   oci:DIR                           localToLayout
+        // oci:DIR          oci:DIR                           localToLayout
+        // any              oci-archive: / docker-archive:    toArchive
         switch (source, destination) {
+        case (.registry(let source), .registry(let target)):
+            return try await self.registryToRegistry(source, to: target, options: options)
         case (.registry(let reference), .layout(let path, let tag)):
             return try await self.registryToLayout(reference, path: path, tag: tag, options: options)
         case (.layout(let path, let tag), .registry(let reference)):
             return try await self.layoutToRegistry(path: path, tag: tag, to: reference, options: options)
-        case (.registry(let source), .registry(let target)):
-            return try await self.registryToRegistry(source, to: target, options: options)
-        default:
-            throw MirrorError(.unsupported, "copying \(source) to \(destination) is not supported yet; supported: docker://… to oci:DIR[:TAG] or docker://…, and oci:DIR[:TAG] to docker://…")
+        case (.ociArchive, .registry(let reference)), (.dockerArchive, .registry(let reference)):
+            return try await self.localToRegistry(source, to: reference, options: options)
+        case (.layout, .layout(let path, let tag)), (.ociArchive, .layout(let path, let tag)), (.dockerArchive, .layout(let path, let tag)):
+            return try await self.localToLayout(source, path: path, tag: tag, options: options)
+        case (_, .ociArchive), (_, .dockerArchive):
+            return try await self.toArchive(source, destination, options: options)
         }
     }
 

@@ -7,12 +7,23 @@ import Stores
 /// then `manifest.json` RepoTags. Read in place; nothing is extracted.
 enum ArchiveImages {
     static func isArchive(_ url: URL) -> Bool {
-        url.pathExtension == "tar"
+        url.pathExtension == "tar" || url.lastPathComponent.hasSuffix(".tar.zst") || url.lastPathComponent.hasSuffix(".tzst")
+            || Self.isCompressedBundle(url)
+    }
+
+    /// A `.tar.gz` with Ferry's frame index is a bundle, not a Helm chart archive.
+    static func isCompressedBundle(_ url: URL) -> Bool {
+        let name = url.lastPathComponent
+        guard name.hasSuffix(".gz") || name.hasSuffix(".tgz") || name.hasSuffix(".zst"), let file = try? CompressedTarFile(path: url.path) else { return false }
+        return file.index != nil
     }
 
     static func references(in url: URL) throws(MirrorError) -> [String] {
-        let archive: TarArchive
-        do { archive = try TarArchive(path: url.path) } catch { throw MirrorError(.failed, "\(url.path): \(error)") }
+        let archive: any ImageArchive
+        do {
+            archive = CompressedTarFile.format(of: url.path) != nil
+                ? try CompressedTarArchive(path: url.path, hashing: false) : try TarArchive(path: url.path)
+        } catch { throw MirrorError(.failed, "\(url.path): \(error)") }
         var out: [String] = []
         if archive.contains("index.json"), let index = try? archive.json(ImageIndex.self, "index.json") {
             for d in index.manifests {

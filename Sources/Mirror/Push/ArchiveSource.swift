@@ -29,8 +29,22 @@ public struct ArchiveSource: PushSource {
         guard FileManager.default.fileExists(atPath: path) else {
             throw MirrorError(.usage, "\(location) does not exist")
         }
-        if [".gz", ".tgz", ".zst", ".zstd"].contains(where: path.hasSuffix) {
-            throw MirrorError(.unsupported, "\(path) is compressed, and compressed bundles can't be read in place yet; decompress it first (gunzip or zstd -d), then load the .tar")
+        if CompressedTarFile.format(of: path) != nil {
+            // A compressed bundle: random access through its frame index, or read in order without one.
+            let compressed: CompressedTarArchive
+            do {
+                compressed = try CompressedTarArchive(path: path, hashing: false)
+            } catch let e as StoreError {
+                throw MirrorError(.failed, e.message)  // it names the file
+            }
+            guard compressed.problems.isEmpty else {
+                throw MirrorError(.failed, "\(path) is not safe to read:\n  " + compressed.problems.sorted().joined(separator: "\n  ") + "\nrun ferry verify \(path) for a full report")
+            }
+            guard compressed.contains("index.json") else {
+                throw MirrorError(.failed, "\(path) holds no index.json: it is not a Ferry bundle or an OCI image layout archive")
+            }
+            self.archive = compressed
+            return
         }
         let tar: TarArchive
         do {
@@ -43,7 +57,9 @@ public struct ArchiveSource: PushSource {
         }
         guard tar.contains("index.json") else {
             if tar.contains("manifest.json") {
-                throw MirrorError(.unsupported, "\(path) is a docker save archive without index.json; loading those is not supported yet (save the images with ferry save, or docker save from Docker 25 or later)")
+                // docker save before Docker 25, skopeo's docker-archive: planned from manifest.json (DockerArchive).
+                self.archive = try DockerArchive(tar)
+                return
             }
             throw MirrorError(.failed, "\(path) is neither a Ferry bundle nor an OCI image layout (no index.json)")
         }

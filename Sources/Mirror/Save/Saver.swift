@@ -25,25 +25,35 @@ public struct Saver: Sendable {
         public var omittedBytes: Int64 = 0
     }
 
-    public func save(_ references: [Reference], to output: String, options: CopyOptions, since base: DeltaBase? = nil) async throws -> Result {
-        guard output.hasSuffix(".tar") else {
-            throw MirrorError(.unsupported, "\(output): only uncompressed .tar bundles are written so far; name the output BUNDLE.tar")
+    /// - Parameter compressLevel: for `.tar.zst` / `.tar.gz` outputs, the zstd or gzip level (default 3 and 1).
+    public func save(_ references: [Reference], to output: String, options: CopyOptions, since base: DeltaBase? = nil, compressLevel: Int? = nil) async throws -> Result {
+        let compression = Self.compression(of: output)
+        guard output.hasSuffix(".tar") || compression != nil else {
+            throw MirrorError(.usage, "\(output): name the bundle BUNDLE.tar, BUNDLE.tar.zst or BUNDLE.tar.gz")
         }
         guard !references.isEmpty else { throw MirrorError(.usage, "no images to save: name them as arguments or with -f LIST") }
         let clients = RegistryClients(engine: self.engine, options: options.registry)
         let images = try await Self.resolve(references, clients: clients, platform: options.platform, jobs: options.jobs)
         let contents = try BundleContents(images: images, platform: options.platform, base: base)
         options.progress?(ProgressEvent(id: output, kind: .planned(total: contents.blobs.reduce(0) { $0 + $1.size })))
-        let state = BundleState(output: output)
-        let resume = state.canResume(contents.plan)
-        try state.prepare(contents.plan, resume: resume)
-
         // Which repository to fetch each blob from: the first image that has it.
         var sources: [Digest: (RegistryClient, String)] = [:]
         for image in images {
             let client = try await clients.client(for: image.source.registry)
             for blob in image.blobs where sources[blob.digest] == nil { sources[blob.digest] = (client, image.source.repository) }
         }
+        if let compression {
+            let done = try await self.saveCompressed(
+                contents.plan, sources: sources, to: output, format: compression, level: compressLevel, options: options)
+            try self.finishSave(images: images, contents: contents, output: output, base: base, options: options)
+            return Result(
+                output: output, images: images.map { ($0.source.description, $0.top.digest.description) },
+                blobsFetched: done.fetched, blobsSkipped: done.skipped, bytesFetched: done.bytes, bundleSize: done.size,
+                omittedBlobs: contents.omitted.count, omittedBytes: contents.omitted.reduce(0) { $0 + $1.size })
+        }
+        let state = BundleState(output: output)
+        let resume = state.canResume(contents.plan)
+        try state.prepare(contents.plan, resume: resume)
         var work: [(BundlePlan.Member, RegistryClient, String)] = []
         var skipped = 0
         for member in contents.plan.members where member.content == nil {
@@ -83,16 +93,21 @@ public struct Saver: Sendable {
             throw error
         }
         try state.finish()
+        try self.finishSave(images: images, contents: contents, output: output, base: base, options: options)
+        return Result(
+            output: output, images: images.map { ($0.source.description, $0.top.digest.description) },
+            blobsFetched: work.count, blobsSkipped: skipped, bytesFetched: bytes, bundleSize: contents.plan.archiveSize,
+            omittedBlobs: contents.omitted.count, omittedBytes: contents.omitted.reduce(0) { $0 + $1.size })
+    }
+
+    /// The sidecar beside a bundle now in place, and the images announced as finished.
+    private func finishSave(images: [ImagePlan], contents: BundleContents, output: String, base: DeltaBase?, options: CopyOptions) throws {
         var sidecar = Sidecar(images: images, blobs: contents.blobs)
         sidecar.deltaBase = base?.fingerprint
         try sidecar.write(to: output + ".ferry.json")
         for image in images {
             options.progress?(ProgressEvent(id: image.source.description, kind: .imageFinished(reference: image.source.description)))
         }
-        return Result(
-            output: output, images: images.map { ($0.source.description, $0.top.digest.description) },
-            blobsFetched: work.count, blobsSkipped: skipped, bytesFetched: bytes, bundleSize: contents.plan.archiveSize,
-            omittedBlobs: contents.omitted.count, omittedBytes: contents.omitted.reduce(0) { $0 + $1.size })
     }
 
     private func fetch(_ member: BundlePlan.Member, client: RegistryClient, repository: String, state: BundleState, plan: BundlePlan, options: CopyOptions) async throws -> (Digest, Int64, Int64) {

@@ -1,3 +1,5 @@
+import Codec
+
 /// Where a file's bytes lie: the whole of a layout's blob file, or a member inside a bundle tar. Uploads stream
 /// straight from it, so a bundle is pushed without being extracted or copied.
 public struct BlobRegion: Sendable, Hashable {
@@ -27,5 +29,12 @@ extension TarArchive: RegionArchive {
 extension DirectoryArchive: RegionArchive {
     func region(_ name: String) -> BlobRegion? {
         self.size(name).map { BlobRegion(path: self.root + "/" + name, offset: 0, size: $0) }
+    }
+}
+
+extension FileSource {
+    /// Reads a blob where it lies; a file shorter than the region fails the pipeline rather than ending it early.
+    convenience init(region: BlobRegion) throws {
+        try self.init(path: region.path, offset: region.offset, length: region.size)
     }
 }

@@ -29,8 +29,18 @@ public struct Verifier: Sendable {
             archive = DirectoryArchive(root: path)
         } else {
             guard FileManager.default.fileExists(atPath: target) else { throw MirrorError(.usage, "\(target) does not exist") }
-            if target.hasSuffix(".gz") || target.hasSuffix(".zst") || target.hasSuffix(".tgz") {
-                throw MirrorError(.unsupported, "\(target): verifying compressed bundles is not supported yet")
+            if CompressedTarFile.format(of: target) != nil {
+                // One pass in order: every frame checked against the index, every member hashed as it streams by.
+                do {
+                    let compressed = try CompressedTarArchive(path: target, hashing: true)
+                    report.problems += compressed.problems
+                    archive = compressed
+                } catch let e as StoreError {
+                    report.problems.append(e.message)
+                    return report
+                }
+                try await self.check(archive, into: &report, jobs: jobs)
+                return report
             }
             do {
                 let tar = try TarArchive(path: target)

@@ -25,43 +25,51 @@ public struct TarReader: Sendable {
         defer { close(fd) }
         var st = stat()
         fstat(fd, &st)
-        let fileSize = Int64(st.st_size)
+        let path = self.path
+        return try Self.entries(size: Int64(st.st_size), path: path) { offset, count throws(StoreError) in
+            try Self.read(fd, at: offset, count: count, path: path)
+        }
+    }
+
+    /// Walks the headers of a tar of `size` bytes that `read` hands out by offset: a file, or a compressed bundle
+    /// read through its frame index (each header is near a frame start, so listing decodes little).
+    public static func entries(
+        size fileSize: Int64, path: String, read: (Int64, Int) throws(StoreError) -> [UInt8]
+    ) throws(StoreError) -> [Entry] {
         var offset: Int64 = 0
         var out: [Entry] = []
         var pax: [String: String] = [:]
         var longName: String?
         var longLink: String?
-        var block = [UInt8](repeating: 0, count: 512)
         while true {
             guard offset + 512 <= fileSize else {
-                throw StoreError(.corrupt, "\(self.path) is truncated: it ends inside a tar header at byte \(offset)")
+                throw StoreError(.corrupt, "\(path) is truncated: it ends inside a tar header at byte \(offset)")
             }
-            let n = block.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 512, off_t(offset)) }
-            guard n == 512 else { throw StoreError(.io, "cannot read \(self.path) at \(offset)") }
+            let block = try read(offset, 512)
             if block.allSatisfy({ $0 == 0 }) { break }
             guard Self.checksumOK(block) else {
-                throw StoreError(.corrupt, "\(self.path): bad tar header checksum at byte \(offset); the file is damaged or not a tar archive")
+                throw StoreError(.corrupt, "\(path): bad tar header checksum at byte \(offset); the file is damaged or not a tar archive")
             }
-            var size = try Self.number(block[124..<136], path: self.path)
+            var size = try Self.number(block[124..<136], path: path)
             if let s = pax["size"] {
-                guard let v = Int64(s), v >= 0 else { throw StoreError(.corrupt, "\(self.path): bad PAX size \(s)") }
+                guard let v = Int64(s), v >= 0 else { throw StoreError(.corrupt, "\(path): bad PAX size \(s)") }
                 size = v
             }
             let typeflag = block[156]
             let dataOffset = offset + 512
             guard size >= 0, dataOffset + size <= fileSize else {
-                throw StoreError(.corrupt, "\(self.path) is truncated: a member at byte \(offset) claims \(size) bytes past the end of the file")
+                throw StoreError(.corrupt, "\(path) is truncated: a member at byte \(offset) claims \(size) bytes past the end of the file")
             }
             let next = dataOffset + (size + 511) / 512 * 512
             switch typeflag {
             case UInt8(ascii: "x"):
-                guard size <= 1 << 20 else { throw StoreError(.unsafe, "\(self.path): a PAX header of \(size) bytes is too large") }
-                pax = Self.parsePAX(try Self.read(fd, at: dataOffset, count: Int(size), path: self.path))
+                guard size <= 1 << 20 else { throw StoreError(.unsafe, "\(path): a PAX header of \(size) bytes is too large") }
+                pax = Self.parsePAX(try read(dataOffset, Int(size)))
             case UInt8(ascii: "g"):
                 break
             case UInt8(ascii: "L"), UInt8(ascii: "K"):
-                guard size <= 64 << 10 else { throw StoreError(.unsafe, "\(self.path): a GNU long name of \(size) bytes is too large") }
-                let bytes = try Self.read(fd, at: dataOffset, count: Int(size), path: self.path)
+                guard size <= 64 << 10 else { throw StoreError(.unsafe, "\(path): a GNU long name of \(size) bytes is too large") }
+                let bytes = try read(dataOffset, Int(size))
                 let text = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
                 if typeflag == UInt8(ascii: "L") { longName = text } else { longLink = text }
             default:

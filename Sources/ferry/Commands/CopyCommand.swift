@@ -16,14 +16,24 @@ struct CopyCommand: AsyncParsableCommand {
               ferry copy docker://registry.example.com/app:1.2 oci:./app-layout
               ferry copy --platform linux/arm64 docker://quay.io/keycloak/keycloak:26.2.4 oci:./kc:26.2.4
               ferry copy --tls-verify=false docker://127.0.0.1:5000/nginx:latest oci:/tmp/nginx
+              ferry copy docker-archive:saved.tar:nginx:1.27 docker://registry.corp.example/nginx:1.27
+              ferry copy docker-archive:saved.tar:@1 docker://registry.corp.example/tools/untagged:1
+              ferry copy oci-archive:app.tar:1.2 oci:./app-layout
+              ferry copy docker://registry.example.com/app:1.2 oci-archive:app.tar:1.2
+              ferry copy docker://registry.example.com/app:1.2 docker-archive:app.tar:app:1.2
+
+            Archives are read in place: Ferry bundles, oci-archive files, docker save archives (old and \
+            new layouts) and skopeo's docker-archive files. A docker archive's uncompressed layers are \
+            gzip-compressed on the way, so a pushed image gets the manifest docker push would give it. \
+            Archives written here are bundles of one image (an OCI layout and a docker load archive at once).
               ferry copy --dest-compress zstd docker://registry.example.com/app:1.2 docker://mirror.internal/app:1.2-zstd
             """
     )
 
-    @Argument(help: "Source image, e.g. docker://HOST/REPO:TAG.")
+    @Argument(help: "Source image: docker://HOST/REPO:TAG, oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REPO:TAG|:@N].")
     var source: String
 
-    @Argument(help: "Destination, e.g. oci:DIR[:TAG].")
+    @Argument(help: "Destination: docker://HOST/REPO:TAG, oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REPO:TAG].")
     var destination: String
 
     @Option(help: ArgumentHelp("Rewrite layers into this compression on the way (gzip or zstd); the image gets a new digest, its DiffIDs stay.", valueName: "format"))

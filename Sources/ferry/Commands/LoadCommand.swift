@@ -10,8 +10,11 @@ struct LoadCommand: AsyncParsableCommand {
         commandName: "load",
         abstract: "Push every image of a bundle into a registry, under a namespace.",
         discussion: """
-            Reads a bundle from ferry save (BUNDLE.tar) or an OCI layout (oci:DIR) in place, without extracting it, \
-            and pushes every image its index.json names, in parallel, with the manifest digests of the source. \
+            Reads a bundle from ferry save (BUNDLE.tar), an OCI layout (oci:DIR), a docker save archive (old or new \
+            layout) or a skopeo docker-archive/oci-archive file in place, without extracting it, and pushes every \
+            image its index.json (or a docker archive's manifest.json RepoTags) names, in parallel, with the manifest \
+            digests of the source (a docker archive's uncompressed layers are gzip-compressed on the way, as docker \
+            push does). \
             Blobs the registry already has are skipped, blobs another image of the same load put in another \
             repository are mounted, big blobs go in --upload-chunk-size pieces (so proxies with body limits are no \
             obstacle; a 413 lowers the size on its own). After an interruption the same command goes on from the \
@@ -33,7 +36,7 @@ struct LoadCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("A bundle from ferry save (BUNDLE.tar) or an OCI layout (oci:DIR).", valueName: "bundle"))
+    @Argument(help: ArgumentHelp("A bundle from ferry save (BUNDLE.tar), an OCI layout (oci:DIR), or a docker save / skopeo archive.", valueName: "bundle"))
     var bundle: String
 
     @OptionGroup var target: TargetOptions

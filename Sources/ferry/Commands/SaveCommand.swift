@@ -14,11 +14,17 @@ struct SaveCommand: AsyncParsableCommand {
             command run again after an interruption continues where it stopped. BUNDLE.ferry.json lists what the
             bundle holds.
 
+            -o BUNDLE.tar.zst or BUNDLE.tar.gz writes the same tar compressed as independent frames with a trailing
+            frame index: ferry verify, load and images read it in place, zstd -d and gzip -d give back the tar, and an
+            interrupted save continues after its last whole frame. Layers are already compressed, so this mostly
+            shrinks metadata and uncompressed layers (docs/bundle-format.md).
+
             Examples:
               ferry save -o akko.tar quay.io/keycloak/keycloak:26.2.4 apache/airflow:3.0.1
               ferry images helm/akko/values.yaml > images.txt && ferry save -f images.txt -o akko.tar
               ferry save --platform linux/amd64 -f images.txt -o akko-amd64.tar
               ferry save -f images.txt --since akko-2026.04.tar.ferry.json -o akko-update.tar
+              ferry save -f images.txt -o akko.tar.zst
             """
     )
 
@@ -28,8 +34,11 @@ struct SaveCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("A file of images, one a line; # starts a comment.", valueName: "list"))
     var file: String?
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("The bundle to write (BUNDLE.tar).", valueName: "bundle"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("The bundle to write (BUNDLE.tar, BUNDLE.tar.zst or BUNDLE.tar.gz).", valueName: "bundle"))
     var output: String
+
+    @Option(help: ArgumentHelp("zstd level (default 3) or gzip level (default 1) of a compressed bundle.", valueName: "level"))
+    var compressLevel: Int?
 
     @Option(help: ArgumentHelp("Make a delta: leave out every blob this older bundle (or its .ferry.json sidecar) carries.", valueName: "old"))
     var since: String?
@@ -53,10 +62,11 @@ struct SaveCommand: AsyncParsableCommand {
             throw Run.exit(for: error)
         }
         let output = self.output
+        let level = self.compressLevel
         renderer.expect(images: references.count)
         let engine = self.global.engine()
         try await Run.job(progress: renderer) {
-            let result = try await Saver(engine: engine).save(references, to: output, options: options, since: base)
+            let result = try await Saver(engine: engine).save(references, to: output, options: options, since: base, compressLevel: level)
             let elapsed = Date().timeIntervalSince(renderer.start)
             let rate = elapsed > 0 ? Int64(Double(result.bytesFetched) / elapsed) : 0
             var line = "saved \(result.images.count) images to \(result.output) (\(ByteCount(result.bundleSize))): \(result.blobsFetched) blobs fetched, \(result.blobsSkipped) already done, \(ByteCount(result.bytesFetched)) in \(String(format: "%.1f", elapsed)) s (\(ByteCount(rate))/s), \(renderer.retries) retries"

@@ -1,0 +1,214 @@
+import Codec
+import Foundation
+import Glibc
+import OCI
+import Registry
+import Stores
+import Transfer
+
+// The copy cases that read or write files: oci:DIR, oci-archive:FILE, docker-archive:FILE as source, and the two
+// archive forms as destination. Local sources are read in place (`LocalImage`); archive destinations are planned
+// tars filled in place (`SingleImageArchive`, `BundleState`), so an interrupted copy resumes like a save.
+
+extension Copier {
+    /// `ferry copy oci-archive:|docker-archive:FILE docker://REF`: pushed with the source's digests (a docker
+    /// archive's uncompressed layers compressed on the way, see `DockerArchive`).
+    func localToRegistry(_ source: ImageLocation, to reference: Reference, options: CopyOptions) async throws -> CopyResult {
+        let local = try await LocalImage.open(source)
+        let plan = try local.source.plan(local.descriptor, source: reference, platform: options.platform)
+        let upload = UploadOptions(attempts: options.registry.retry.attempts, journal: UploadJournal(directory: UploadJournal.defaultDirectory()), stallTimeout: options.download.stallTimeout)
+        let push = PushOptions(jobs: options.jobs, registry: options.registry, upload: upload, progress: options.progress)
+        let result = try await Pusher(engine: self.engine).push([PushItem(plan: plan, target: reference)], from: local.blobs, options: push)
+        return CopyResult(
+            source: source.description, destination: "docker://\(reference)", digest: plan.top.digest.description,
+            mediaType: plan.top.raw.mediaType.rawValue, blobsFetched: result.blobsUploaded,
+            blobsSkipped: result.blobsSkipped + result.blobsMounted, bytesFetched: result.bytesUploaded)
+    }
+
+    /// `ferry copy oci-archive:|docker-archive:|oci:… oci:DIR[:TAG]`: every blob copied from the source's regions
+    /// and checked against its digest before it lands.
+    func localToLayout(_ source: ImageLocation, path: String, tag: String?, options: CopyOptions) async throws -> CopyResult {
+        let local = try await LocalImage.open(source)
+        let name = local.name ?? Self.unnamed
+        let plan = try local.source.plan(local.descriptor, source: name, platform: options.platform)
+        options.progress?(ProgressEvent(id: name.description, kind: .planned(total: plan.totalBlobBytes)))
+        let layout = try OCILayout(creatingAt: path)
+        let missing = plan.blobs.filter { !layout.hasBlob($0) }
+        for blob in plan.blobs where layout.hasBlob(blob) {
+            options.progress?(ProgressEvent(id: blob.digest.description, kind: .skipped(total: blob.size)))
+        }
+        let blobs = local.blobs
+        let bytes = try await Self.concurrently(missing, jobs: options.jobs) { blob in
+            try await blobs.lend(blob, of: name) { region in
+                let temp = layout.temporaryPath(blob.digest)
+                options.progress?(ProgressEvent(id: blob.digest.description, kind: .started(total: blob.size)))
+                try await Self.copyVerified(region, blob, to: FileSink(path: temp), cleanUp: temp)
+                try layout.commit(temporary: temp, as: blob.digest)
+                options.progress?(ProgressEvent(id: blob.digest.description, kind: .bytes(blob.size)))
+                options.progress?(ProgressEvent(id: blob.digest.description, kind: .finished))
+                return blob.size
+            }
+        }
+        for manifest in plan.manifests + [plan.top] {
+            try layout.writeBlob(manifest.raw.bytes, digest: manifest.digest)
+        }
+        var descriptor = plan.top.descriptor
+        var annotations: [String: String] = [:]
+        annotations[AnnotationKey.refName] = tag ?? local.name?.description
+        annotations[AnnotationKey.containerdImageName] = local.name?.description
+        descriptor.annotations = annotations.isEmpty ? nil : annotations
+        try layout.addToIndex(descriptor)
+        options.progress?(ProgressEvent(id: name.description, kind: .imageFinished(reference: name.description)))
+        return CopyResult(
+            source: source.description, destination: "oci:\(path)" + (tag.map { ":" + $0 } ?? ""),
+            digest: plan.top.digest.description, mediaType: plan.top.raw.mediaType.rawValue,
+            blobsFetched: missing.count, blobsSkipped: plan.blobs.count - missing.count, bytesFetched: bytes)
+    }
+
+    /// `ferry copy SRC oci-archive:FILE[:TAG]` or `docker-archive:FILE[:REPO:TAG]`: one image into a planned tar,
+    /// downloaded (segmented, journaled, resumable) or copied from a local source straight into its members.
+    func toArchive(_ source: ImageLocation, _ destination: ImageLocation, options: CopyOptions) async throws -> CopyResult {
+        let plan: ImagePlan
+        let name: Reference?
+        let fill: @Sendable (BundlePlan.Member, BundleState, BundlePlan) async throws -> Int64
+        switch source {
+        case .registry(let reference):
+            let client = try RegistryClient(registry: reference.registry, engine: self.engine, options: options.registry)
+            plan = try await RegistrySource(client: client).plan(reference, platform: options.platform)
+            name = reference
+            fill = { member, state, bundle in try await Self.download(member, client: client, repository: reference.repository, state: state, plan: bundle, options: options) }
+        default:
+            let local = try await LocalImage.open(source)
+            let image = local.name ?? Self.unnamed
+            plan = try local.source.plan(local.descriptor, source: image, platform: options.platform)
+            name = local.name
+            let blobs = local.blobs
+            fill = { member, state, _ in
+                let blob = Descriptor(mediaType: .ociLayer, digest: member.digest!, size: member.header.size)
+                return try await blobs.lend(blob, of: image) { region in
+                    let fd = open(state.partial, O_WRONLY | O_CLOEXEC)
+                    guard fd >= 0, lseek(fd, off_t(member.dataOffset), SEEK_SET) >= 0 else {
+                        if fd >= 0 { close(fd) }
+                        throw MirrorError(.failed, "cannot write \(state.partial): \(String(cString: strerror(errno)))")
+                    }
+                    options.progress?(ProgressEvent(id: blob.digest.description, kind: .started(total: blob.size)))
+                    try await Self.copyVerified(region, blob, to: FileSink(descriptor: fd, closeWhenDone: true, name: state.partial), cleanUp: nil)
+                    options.progress?(ProgressEvent(id: blob.digest.description, kind: .bytes(blob.size)))
+                    options.progress?(ProgressEvent(id: blob.digest.description, kind: .finished))
+                    return blob.size
+                }
+            }
+        }
+
+        let output: String
+        var refName: String?
+        var fullName = name
+        var repoTags = name?.tag != nil ? [name!.with(digest: nil)] : []
+        switch destination {
+        case .ociArchive(let path, let tag):
+            output = path
+            refName = tag ?? name?.description
+            if let tag, let full = ArchiveSource.fullName(tag) { fullName = full }
+        case .dockerArchive(let path, let reference):
+            output = path
+            refName = name?.description
+            if let reference {
+                let tagged: Reference
+                do { tagged = try Reference(parsing: reference) } catch { throw MirrorError(.usage, "docker-archive:\(path):\(reference): \(error)") }
+                guard tagged.digest == nil else { throw MirrorError(.usage, "docker-archive:\(path):\(reference): a docker archive names images by REPO:TAG, not by digest") }
+                let withTag = tagged.tag == nil ? tagged.with(tag: "latest") : tagged
+                repoTags = [withTag]
+                fullName = withTag
+                refName = withTag.description
+            }
+        default:
+            preconditionFailure("not an archive destination: \(destination)")
+        }
+        guard !Verifier.isDirectory(output) else { throw MirrorError(.usage, "\(output) is a directory; an archive is a file (for a layout directory write oci:\(output))") }
+
+        let contents = try SingleImageArchive(image: plan, refName: refName, fullName: fullName, repoTags: repoTags, platform: options.platform)
+        let id = name?.description ?? source.description
+        options.progress?(ProgressEvent(id: id, kind: .planned(total: contents.blobs.reduce(0) { $0 + $1.size })))
+        let state = BundleState(output: output)
+        try state.prepare(contents.plan, resume: state.canResume(contents.plan))
+
+        var work: [BundlePlan.Member] = []
+        for member in contents.plan.members where member.content == nil {
+            guard let digest = member.digest else { continue }
+            if FileManager.default.fileExists(atPath: state.donePath(digest.hex)) {
+                options.progress?(ProgressEvent(id: digest.description, kind: .skipped(total: member.header.size)))
+                continue
+            }
+            work.append(member)
+        }
+        // Verified blobs are marked done only after the archive's data is synced (see `DoneMarker`).
+        let marker = DoneMarker(state: state)
+        let bytes: Int64
+        do {
+            bytes = try await Self.concurrently(work, jobs: options.jobs) { member in
+                let fetched = try await fill(member, state, contents.plan)
+                marker.finished(member.digest!, size: member.header.size)
+                return fetched
+            }
+        } catch {
+            marker.flush()
+            throw error
+        }
+        try state.finish()
+        options.progress?(ProgressEvent(id: id, kind: .imageFinished(reference: id)))
+        return CopyResult(
+            source: source.description, destination: destination.description, digest: plan.top.digest.description,
+            mediaType: plan.top.raw.mediaType.rawValue, blobsFetched: work.count,
+            blobsSkipped: contents.blobs.count - work.count, bytesFetched: bytes)
+    }
+
+    /// Names an image that its archive leaves unnamed, in messages only.
+    static let unnamed = Reference(registry: "localhost", repository: "unnamed")
+
+    /// One blob into a bundle member, segmented and journaled like `ferry save`.
+    static func download(_ member: BundlePlan.Member, client: RegistryClient, repository: String, state: BundleState, plan: BundlePlan, options: CopyOptions) async throws -> Int64 {
+        let digest = member.digest!
+        var download = SegmentedDownload(
+            id: digest.description, expectedSHA256: digest.hex, size: member.header.size, path: state.partial,
+            options: options.download, progress: options.progress, classify: RegistryError.retryAdvice)
+        download.extent = .init(baseOffset: member.dataOffset, fileSize: plan.archiveSize, journalPath: state.journalPath(digest.hex))
+        let locator = BlobLocator(client: client, repository: repository, digest: digest)
+        do {
+            return try await download.run { range in try await locator.fetch(range) }.fetchedBytes
+        } catch let e as TransferError {
+            throw MirrorError(.failed, "\(client.registry)/\(repository): \(e.message)")
+        }
+    }
+
+    /// Copies a region through the pipeline (hashing it on the way) and refuses it unless it is `blob`.
+    static func copyVerified(_ region: BlobRegion, _ blob: Descriptor, to sink: FileSink, cleanUp temp: String?) async throws {
+        let result: PipelineResult
+        do {
+            result = try await Pipeline(hashes: [.input]).run(from: try FileSource(region: region), to: sink)
+        } catch {
+            if let temp { unlink(temp) }
+            throw error
+        }
+        guard result.input.sha256 == blob.digest.hex, result.input.size == blob.size else {
+            if let temp { unlink(temp) }
+            throw MirrorError(.failed, "\(region.path): the bytes of \(blob.digest) at offset \(region.offset) are \(result.input); the archive is damaged: run ferry verify on it")
+        }
+    }
+
+    /// Runs `body` on every item, at most `jobs` at once; the first failure cancels the rest. Returns the sum.
+    static func concurrently<T: Sendable>(_ items: [T], jobs: Int, _ body: @escaping @Sendable (T) async throws -> Int64) async throws -> Int64 {
+        try await withThrowingTaskGroup(of: Int64.self) { group in
+            var pending = items[...]
+            var total: Int64 = 0
+            for _ in 0..<max(1, jobs) {
+                guard let next = pending.popFirst() else { break }
+                group.addTask { try await body(next) }
+            }
+            while let done = try await group.next() {
+                total += done
+                if let next = pending.popFirst() { group.addTask { try await body(next) } }
+            }
+            return total
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import OCI
+import Stores
+
+/// The planned tar `ferry copy … oci-archive:FILE[:TAG]` or `docker-archive:FILE[:REPO:TAG]` writes: a bundle
+/// (DESIGN §3, an OCI layout and a `docker load` archive at once) of one image, named as the destination says.
+/// skopeo reads it through both transports, and so does Ferry.
+struct SingleImageArchive {
+    var plan = BundlePlan()
+    /// Configs and layers, each once, in the order the plan holds them.
+    var blobs: [Descriptor] = []
+
+    /// - Parameters:
+    ///   - refName: `org.opencontainers.image.ref.name` (the TAG of `oci-archive:FILE:TAG`, or a full name).
+    ///   - fullName: `io.containerd.image.name`, when the image has a full name.
+    ///   - repoTags: `manifest.json` RepoTags (`docker-archive:FILE:REPO:TAG`).
+    init(image: ImagePlan, refName: String?, fullName: Reference?, repoTags: [Reference], platform: PlatformChoice) throws {
+        var top = image.top.descriptor
+        var annotations: [String: String] = [:]
+        if let refName { annotations[AnnotationKey.refName] = refName }
+        if let fullName { annotations[AnnotationKey.containerdImageName] = fullName.description }
+        top.annotations = annotations.isEmpty ? nil : annotations
+        let index = ImageIndex(mediaType: .ociIndex, manifests: [top])
+
+        var entries: [DockerArchiveEntry] = []
+        var repositories: [String: [String: String]] = [:]
+        if let (config, layers) = try BundleContents.dockerImage(image, platform: platform) {
+            entries.append(DockerArchiveEntry(
+                config: "blobs/sha256/\(config.hex)", repoTags: repoTags.map(\.familiar), layers: layers.map { "blobs/sha256/\($0.hex)" }))
+            for tag in repoTags {
+                repositories[tag.with(tag: nil).with(digest: nil).familiar, default: [:]][tag.tag ?? "latest"] = config.hex
+            }
+        }
+
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        self.plan.addFile("oci-layout", content: Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))
+        self.plan.addDirectory("blobs/")
+        self.plan.addDirectory("blobs/sha256/")
+        var seen = Set<Digest>()
+        for m in image.manifests + [image.top] where seen.insert(m.digest).inserted {
+            self.plan.addFile("blobs/sha256/\(m.digest.hex)", content: m.raw.bytes, digest: m.digest)
+        }
+        for blob in image.blobs where seen.insert(blob.digest).inserted {
+            self.plan.addBlob(blob)
+            self.blobs.append(blob)
+        }
+        self.plan.addFile("index.json", content: Array(try encoder.encode(index)))
+        self.plan.addFile("manifest.json", content: Array(try encoder.encode(entries)))
+        self.plan.addFile("repositories", content: Array(try encoder.encode(repositories)))
+    }
+}

@@ -1,0 +1,235 @@
+import Codec
+import Foundation
+import Glibc
+import OCI
+import Stores
+
+/// A `docker load` archive without `index.json`, seen as an OCI layout so `ArchiveSource` can plan and push it:
+/// `docker save` before Docker 25 (`<id>/layer.tar` uncompressed, `<id>/json`, `<config-hex>.json`,
+/// `manifest.json` last, images sharing layers) and `skopeo copy … docker-archive:` (`<diffid>.tar` layers,
+/// `<id>/layer.tar` symlinks to them, which `TarArchive` follows inside the archive only).
+///
+/// Such archives hold no manifests, so each image gets the Docker v2 schema 2 manifest `docker push` would make:
+/// the config as stored (so its digest is the image ID) and gzip layers. An uncompressed layer's gzip digest is
+/// known only by compressing it: the first pass (here, when the archive is opened) compresses it into nothing to
+/// learn digest and size and checks its DiffID against the config; the second pass, during the upload
+/// (`DockerLayerSource`), compresses it again into a spool file: the parallel gzip encoder gives the same bytes
+/// for the same input and options. Nothing is extracted and no uncompressed copy is made. Already compressed
+/// layers (gzip or zstd magic) are pushed as they are, after their DiffID is checked the same way.
+struct DockerArchive: RegionArchive {
+    /// How an uncompressed layer becomes the blob its manifest names.
+    struct Recipe: Sendable {
+        var member: BlobRegion
+        var digest: Digest
+        var size: Int64
+    }
+
+    /// One `manifest.json` entry, planned.
+    struct Image: Sendable {
+        /// Position in `manifest.json`: what `docker-archive:FILE:@N` selects.
+        var index: Int
+        /// Its RepoTags as full references; empty for an untagged image.
+        var names: [Reference]
+        /// The synthesized manifest, as stored under `blobs/sha256/`.
+        var manifest: Descriptor
+    }
+
+    /// Gzip options of both passes; they must not differ between the passes, since the digest depends on them.
+    static let gzip = GzipOptions()
+    /// A config is a few KiB; real ones with long histories stay far below this.
+    static let configLimit = 8 << 20
+
+    let tar: TarArchive
+    let images: [Image]
+    /// `index.json` and the synthesized manifests.
+    private let virtual: [String: [UInt8]]
+    /// `blobs/sha256/<hex>` → the tar member holding it as it is (configs, compressed layers).
+    private let mapped: [String: String]
+    /// `blobs/sha256/<hex>` → an uncompressed layer compressed when lent.
+    private let recipes: [String: Recipe]
+
+    var description: String { self.tar.path }
+    var files: [String] { Array(self.virtual.keys) + Array(self.mapped.keys) + Array(self.recipes.keys) }
+    var needsCompression: Bool { !self.recipes.isEmpty }
+
+    func recipe(_ digest: Digest) -> Recipe? { self.recipes["blobs/\(digest.algorithm)/\(digest.hex)"] }
+
+    /// The entries of `manifest.json`, read without planning them (for listing and choosing).
+    static func entries(_ tar: TarArchive) throws -> [DockerArchiveEntry] {
+        let entries: [DockerArchiveEntry]
+        do {
+            entries = try tar.json([DockerArchiveEntry].self, "manifest.json")
+        } catch {
+            throw MirrorError(.failed, "\(tar.path): manifest.json: \(error)")
+        }
+        guard !entries.isEmpty else { throw MirrorError(.failed, "\(tar.path) holds no images (manifest.json is empty)") }
+        return entries
+    }
+
+    /// Plans the images of `tar` whose `manifest.json` positions are in `selected` (all when nil): reads each
+    /// config, hashes (and for uncompressed layers, compresses) every layer once, and checks every DiffID.
+    /// Blocks the calling thread for as long as that takes: call it off Swift's cooperative pool.
+    init(_ tar: TarArchive, selected: Set<Int>? = nil) throws {
+        self.tar = tar
+        let entries = try Self.entries(tar)
+        var virtual: [String: [UInt8]] = [:]
+        var mapped: [String: String] = [:]
+        var recipes: [String: Recipe] = [:]
+        var images: [Image] = []
+        var indexEntries: [Descriptor] = []
+        // Layers shared by images (old docker save: one `<id>/layer.tar` for all) are hashed once.
+        var layers: [String: (descriptor: Descriptor, diffID: Digest, compress: Bool)] = [:]
+        for (i, entry) in entries.enumerated() where selected?.contains(i) ?? true {
+            let what = "\(tar.path): image \(i) of manifest.json" + (entry.repoTags?.first.map { " (\($0))" } ?? "")
+            let names = try (entry.repoTags ?? []).map { tag in
+                do { return try Reference(parsing: tag) } catch { throw MirrorError(.failed, "\(what): RepoTag \"\(tag)\" is not an image reference: \(error)") }
+            }
+            guard let configName = ArchivePath.normalized(entry.config), tar.contains(configName) else {
+                throw MirrorError(.failed, "\(what): its config \(entry.config) is not in the archive")
+            }
+            let configBytes: [UInt8]
+            let diffIDs: [Digest]
+            do {
+                configBytes = try tar.read(configName, limit: Self.configLimit)
+                diffIDs = try Self.diffIDs(configBytes)
+            } catch {
+                throw MirrorError(.failed, "\(what): config \(entry.config): \(error)")
+            }
+            guard diffIDs.count == entry.layers.count else {
+                throw MirrorError(.failed, "\(what): the config lists \(diffIDs.count) DiffIDs for \(entry.layers.count) layers; the archive is damaged (docker load would refuse it too)")
+            }
+            let config = Descriptor(mediaType: .dockerConfig, digest: try Digest(sha256Hex: SHA256.hexDigest(configBytes)), size: Int64(configBytes.count))
+            mapped[Self.blobName(config.digest)] = configName
+
+            var descriptors: [Descriptor] = []
+            for (j, path) in entry.layers.enumerated() {
+                guard let name = ArchivePath.normalized(path), let region = tar.region(name) else {
+                    throw MirrorError(.failed, "\(what): layer \(path) is not in the archive")
+                }
+                if layers[name] == nil {
+                    layers[name] = try Self.analyze(region, name: name, what: what)
+                }
+                let (descriptor, diffID, compress) = layers[name]!
+                guard diffID == diffIDs[j] else {
+                    throw MirrorError(.failed, "\(what): layer \(path) unpacks to \(diffID), but the config's DiffID \(j) is \(diffIDs[j]); the archive is damaged")
+                }
+                if compress {
+                    recipes[Self.blobName(descriptor.digest)] = Recipe(member: region, digest: descriptor.digest, size: descriptor.size)
+                } else {
+                    mapped[Self.blobName(descriptor.digest)] = name
+                }
+                descriptors.append(descriptor)
+            }
+            let raw = try RawManifest(encoding: .image(Manifest(mediaType: .dockerManifest, config: config, layers: descriptors)))
+            let digest = try Digest(sha256Hex: SHA256.hexDigest(raw.bytes))
+            virtual[Self.blobName(digest)] = raw.bytes
+            let manifest = raw.descriptor(digest: digest)
+            images.append(Image(index: i, names: names, manifest: manifest))
+            // One index.json entry per name, as an OCI layout lists a tagged image once per tag.
+            for name in names {
+                var named = manifest
+                named.annotations = [AnnotationKey.refName: name.description, AnnotationKey.containerdImageName: name.description]
+                indexEntries.append(named)
+            }
+            if names.isEmpty { indexEntries.append(manifest) }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        virtual["index.json"] = Array(try encoder.encode(ImageIndex(mediaType: .ociIndex, manifests: indexEntries)))
+        virtual["oci-layout"] = Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8)
+        self.virtual = virtual
+        self.mapped = mapped
+        self.recipes = recipes
+        self.images = images
+    }
+
+    static func blobName(_ digest: Digest) -> String { "blobs/\(digest.algorithm)/\(digest.hex)" }
+
+    /// `rootfs.diff_ids` of an image config.
+    static func diffIDs(_ config: [UInt8]) throws -> [Digest] {
+        struct Config: Decodable {
+            struct RootFS: Decodable { var diff_ids: [Digest]? }
+            var rootfs: RootFS?
+        }
+        let decoded = try JSONDecoder().decode(Config.self, from: Data(config))
+        guard let ids = decoded.rootfs?.diff_ids else { throw MirrorError(.failed, "it has no rootfs.diff_ids: it is not an image config") }
+        return ids
+    }
+
+    /// The descriptor a layer member is pushed as, and its DiffID, in one read of the member: gzip and zstd
+    /// layers are hashed as they are and decompressed for the DiffID; a plain tar is compressed for the digest.
+    static func analyze(_ region: BlobRegion, name: String, what: String) throws -> (descriptor: Descriptor, diffID: Digest, compress: Bool) {
+        let magic = try LayerMagic.of(region)
+        let pipeline: Pipeline
+        let mediaType: MediaType
+        switch magic {
+        case .gzip:
+            pipeline = Pipeline(decoding: .gzip, encoding: .none, hashes: [.input, .content])
+            mediaType = .dockerLayerGzip
+        case .zstd:
+            pipeline = Pipeline(decoding: .zstd, encoding: .none, hashes: [.input, .content])
+            mediaType = .dockerLayerZstd
+        case .none:
+            pipeline = Pipeline(decoding: .none, encoding: .gzip(Self.gzip), hashes: [.content, .output])
+            mediaType = .dockerLayerGzip
+        }
+        let result: PipelineResult
+        do {
+            result = try pipeline.runBlocking(from: try FileSource(region: region), to: DiscardSink())
+        } catch let e as MirrorError {
+            throw MirrorError(e.code, "\(what): layer \(name): \(e.message)")
+        } catch {
+            throw MirrorError(.failed, "\(what): layer \(name) cannot be read: \(error)")
+        }
+        let blob = magic == .none ? result.output : result.input
+        return (
+            Descriptor(mediaType: mediaType, digest: try Digest(sha256Hex: blob.sha256!), size: blob.size),
+            try Digest(sha256Hex: result.content.sha256!),
+            magic == .none
+        )
+    }
+
+    // MARK: ImageArchive
+
+    func size(_ name: String) -> Int64? {
+        if let bytes = self.virtual[name] { return Int64(bytes.count) }
+        if let member = self.mapped[name] { return self.tar.size(member) }
+        return self.recipes[name]?.size
+    }
+
+    func read(_ name: String, limit: Int) throws -> [UInt8] {
+        if let bytes = self.virtual[name] { return bytes }
+        if let member = self.mapped[name] { return try self.tar.read(member, limit: limit) }
+        throw StoreError(.notFound, "\(self.tar.path) has no \(name) as it is (the layer is compressed when pushed)")
+    }
+
+    func sha256(_ name: String) throws -> String {
+        if let bytes = self.virtual[name] { return SHA256.hexDigest(bytes) }
+        if let member = self.mapped[name] { return try self.tar.sha256(member) }
+        guard let recipe = self.recipes[name] else { throw StoreError(.notFound, "\(self.tar.path) has no \(name)") }
+        return recipe.digest.hex
+    }
+
+    func region(_ name: String) -> BlobRegion? {
+        self.mapped[name].flatMap(self.tar.region)
+    }
+}
+
+/// The first bytes of a layer member: what it is compressed with, if anything.
+enum LayerMagic {
+    case gzip, zstd, none
+
+    static func of(_ region: BlobRegion) throws -> LayerMagic {
+        guard region.size >= 4 else { return .none }
+        let fd = open(region.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw MirrorError(.failed, "cannot open \(region.path)") }
+        defer { close(fd) }
+        var head = [UInt8](repeating: 0, count: 4)
+        guard head.withUnsafeMutableBytes({ pread(fd, $0.baseAddress, 4, off_t(region.offset)) }) == 4 else {
+            throw MirrorError(.failed, "\(region.path) is truncated at byte \(region.offset)")
+        }
+        if head[0] == 0x1f && head[1] == 0x8b { return .gzip }
+        if head == [0x28, 0xb5, 0x2f, 0xfd] { return .zstd }
+        return .none
+    }
+}

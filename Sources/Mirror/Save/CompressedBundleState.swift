@@ -1,0 +1,209 @@
+import Codec
+import Foundation
+import Glibc
+import Stores
+import Synchronization
+import Transfer
+
+/// The resumable state of a compressed `save` (`BUNDLE.tar.zst` / `.tar.gz`): `BUNDLE.partial` holds the whole frames
+/// written so far, and `BUNDLE.partial.ferry/` the plan's fingerprint, the log of durable frame ends (`frames`: 16
+/// bytes each, content end then output end, little-endian u64), and the blobs staged for the writer (`<hex>.blob`
+/// verified, `<hex>.partial` downloading, with its journal). A compressed offset depends on everything before it, so
+/// the tar cannot be filled in place: it is written in order, and a resumed save continues after the last frame the
+/// log records.
+struct CompressedBundleState {
+    let output: String
+    var partial: String { self.output + ".partial" }
+    var directory: String { self.output + ".partial.ferry" }
+    var fingerprintPath: String { self.directory + "/plan" }
+    var framesPath: String { self.directory + "/frames" }
+
+    func stagedPath(_ hex: String) -> String { "\(self.directory)/\(hex).blob" }
+    func stagingPath(_ hex: String) -> String { "\(self.directory)/\(hex).partial" }
+
+    /// Starts over, or keeps what an earlier run of the same plan left: returns the frame ends to continue after, with
+    /// the partial file cut back to the last of them (a frame being written at the kill is dropped).
+    func prepare(_ plan: BundlePlan, format: CompressionFormat) throws -> [FrameBoundary] {
+        let fm = FileManager.default
+        let fingerprint = "\(format)\n" + plan.fingerprint
+        let resume = fm.contents(atPath: self.fingerprintPath).map { String(decoding: $0, as: UTF8.self) == fingerprint } ?? false
+        var frames: [FrameBoundary] = []
+        if resume {
+            let size = Self.fileSize(self.partial) ?? 0
+            var last = FrameBoundary(contentOffset: 0, outputOffset: 0)
+            for f in Self.readFrames(self.framesPath) {
+                // Only increasing ends that lie inside the file count; anything after a bad record is dropped.
+                guard f.contentOffset > last.contentOffset, f.outputOffset > last.outputOffset, f.outputOffset <= size,
+                    f.contentOffset <= plan.archiveSize
+                else { break }
+                frames.append(f)
+                last = f
+            }
+        } else {
+            try? fm.removeItem(atPath: self.directory)
+            try? fm.removeItem(atPath: self.partial)
+        }
+        try fm.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
+        let fd = open(self.partial, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw MirrorError(.failed, "cannot create \(self.partial): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        guard ftruncate(fd, off_t(frames.last?.outputOffset ?? 0)) == 0 else {
+            throw MirrorError(.failed, "cannot truncate \(self.partial): \(String(cString: strerror(errno)))")
+        }
+        try Data(Self.encode(frames)).write(to: URL(fileURLWithPath: self.framesPath), options: .atomic)
+        if !resume {
+            try Data(fingerprint.utf8).write(to: URL(fileURLWithPath: self.fingerprintPath), options: .atomic)
+        }
+        return frames
+    }
+
+    /// Appends the frame index after the last frame, syncs, moves the bundle into place and drops the state.
+    func finish(index: FrameIndex, format: CompressionFormat) throws {
+        let fd = open(self.partial, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw MirrorError(.failed, "cannot open \(self.partial): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let bytes = index.encoded(format)
+        try writeAll(fd, bytes, at: index.dataSize, path: self.partial)
+        guard ftruncate(fd, off_t(index.dataSize + Int64(bytes.count))) == 0, fsync(fd) == 0 else {
+            throw MirrorError(.failed, "cannot finish \(self.partial): \(String(cString: strerror(errno)))")
+        }
+        guard rename(self.partial, self.output) == 0 else {
+            throw MirrorError(.failed, "cannot move \(self.partial) to \(self.output): \(String(cString: strerror(errno)))")
+        }
+        try? FileManager.default.removeItem(atPath: self.directory)
+    }
+
+    static func readFrames(_ path: String) -> [FrameBoundary] {
+        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        let bytes = [UInt8](data)
+        var out: [FrameBoundary] = []
+        // A torn last record (killed mid-write) is ignored.
+        for at in stride(from: 0, to: bytes.count - 15, by: 16) {
+            var c: UInt64 = 0, o: UInt64 = 0
+            for i in 0..<8 {
+                c |= UInt64(bytes[at + i]) << (8 * i)
+                o |= UInt64(bytes[at + 8 + i]) << (8 * i)
+            }
+            out.append(FrameBoundary(contentOffset: Int64(c), outputOffset: Int64(o)))
+        }
+        return out
+    }
+
+    static func encode(_ frames: [FrameBoundary]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(frames.count * 16)
+        for f in frames {
+            withUnsafeBytes(of: UInt64(f.contentOffset).littleEndian) { out.append(contentsOf: $0) }
+            withUnsafeBytes(of: UInt64(f.outputOffset).littleEndian) { out.append(contentsOf: $0) }
+        }
+        return out
+    }
+
+    static func fileSize(_ path: String) -> Int64? {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int64(st.st_size) : nil
+    }
+}
+
+/// What the tar producer and the output sink share: the content offset of each frame end asked for (the sink pairs
+/// them, in order, with the output offset of the chunk that ends the frame), and the staged blobs that may go once
+/// their last frame is durable.
+final class FrameLog: Sendable {
+    private struct State {
+        var requested: [Int64] = []
+        var written: [(contentEnd: Int64, path: String)] = []
+    }
+
+    private let state = Mutex(State())
+
+    /// Called before sending the chunk that ends a frame at content offset `contentEnd`.
+    func requested(_ contentEnd: Int64) { self.state.withLock { $0.requested.append(contentEnd) } }
+
+    /// The staged blob at `path` is in the stream up to content offset `contentEnd`.
+    func written(_ path: String, endingAt contentEnd: Int64) { self.state.withLock { $0.written.append((contentEnd, path)) } }
+
+    func takeFrameEnd() -> Int64? {
+        self.state.withLock { $0.requested.isEmpty ? nil : $0.requested.removeFirst() }
+    }
+
+    func takeDurable(upTo contentEnd: Int64) -> [String] {
+        self.state.withLock { s in
+            let done = s.written.filter { $0.contentEnd <= contentEnd }.map(\.path)
+            s.written.removeAll { $0.contentEnd <= contentEnd }
+            return done
+        }
+    }
+}
+
+/// The compressed bundle's sink: appends frames to `BUNDLE.partial` and, in batches, makes them durable
+/// (`fdatasync` of the data, then the frame log), deleting the staged blobs those frames complete.
+final class FrameLogSink: ByteSink, @unchecked Sendable {
+    // Used only by the pipeline's write thread.
+    private let state: CompressedBundleState
+    private let log: FrameLog
+    private var fd: Int32
+    private var logFd: Int32
+    private var position: Int64
+    private var logOffset: Int64
+    private var pending: [FrameBoundary] = []
+    private var sinceSync: Int64 = 0
+    private var lastSync = ContinuousClock.now
+    private(set) var durable: [FrameBoundary] = []
+
+    /// Syncs after this many output bytes or this long, whichever comes first: what a power loss may cost.
+    static let syncBytes: Int64 = 32 << 20
+    static let syncInterval = Duration.milliseconds(500)
+
+    init(state: CompressedBundleState, log: FrameLog, after frames: [FrameBoundary]) throws {
+        self.state = state
+        self.log = log
+        self.position = frames.last?.outputOffset ?? 0
+        self.logOffset = Int64(frames.count * 16)
+        self.fd = open(state.partial, O_WRONLY | O_CLOEXEC)
+        self.logFd = open(state.framesPath, O_WRONLY | O_CLOEXEC)
+        guard self.fd >= 0, self.logFd >= 0 else {
+            throw MirrorError(.failed, "cannot open \(state.partial): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    deinit {
+        if self.fd >= 0 { close(self.fd) }
+        if self.logFd >= 0 { close(self.logFd) }
+    }
+
+    func write(_ chunk: Chunk) throws {
+        if !chunk.bytes.isEmpty {
+            try writeAll(self.fd, chunk.bytes, at: self.position, path: self.state.partial)
+            self.position += Int64(chunk.bytes.count)
+            self.sinceSync += Int64(chunk.bytes.count)
+        }
+        guard chunk.endsFrame else { return }
+        guard let contentEnd = self.log.takeFrameEnd() else {
+            throw MirrorError(.failed, "internal: a frame ended that the bundle writer did not ask for")
+        }
+        self.pending.append(FrameBoundary(contentOffset: contentEnd, outputOffset: self.position))
+        if self.sinceSync >= Self.syncBytes || ContinuousClock.now - self.lastSync >= Self.syncInterval { try self.sync() }
+    }
+
+    func finish() throws {
+        try self.sync()
+        close(self.fd)
+        close(self.logFd)
+        self.fd = -1
+        self.logFd = -1
+    }
+
+    private func sync() throws {
+        self.sinceSync = 0
+        self.lastSync = .now
+        guard let last = self.pending.last else { return }
+        guard fdatasync(self.fd) == 0 else { throw MirrorError(.failed, "cannot sync \(self.state.partial): \(String(cString: strerror(errno)))") }
+        let record = CompressedBundleState.encode(self.pending)
+        try writeAll(self.logFd, record, at: self.logOffset, path: self.state.framesPath)
+        _ = fdatasync(self.logFd)
+        self.logOffset += Int64(record.count)
+        self.durable += self.pending
+        self.pending = []
+        for path in self.log.takeDurable(upTo: last.contentOffset) { unlink(path) }
+    }
+}

@@ -1,0 +1,159 @@
+import Codec
+import Foundation
+import Glibc
+import OCI
+import Stores
+import Transfer
+
+/// A `.tar.zst` / `.tar.gz` read in place, never decompressed to disk as a whole.
+///
+/// With a frame index (Ferry's compressed bundles) members are listed by jumping from header to header, each a few
+/// bytes into a frame, and a member is read by decoding from the frame that holds it. Without one (`docker save |
+/// gzip`, `tar | zstd`) the archive is read in order: one pass lists the members and keeps the small ones (metadata,
+/// manifests, configs), and each blob is read again from the start when it is needed. `hashing` makes the listing a
+/// full pass that also hashes every member and checks every frame against the index (`ferry verify`).
+struct CompressedTarArchive: RegionArchive {
+    struct Member: Sendable {
+        var offset: Int64
+        var size: Int64
+        /// The member that holds the bytes (itself, or the target of a link).
+        var source: String
+    }
+
+    let file: CompressedTarFile
+    let members: [String: Member]
+    let problems: [String]
+    /// Bytes of small members seen by a sequential pass.
+    let contents: [String: [UInt8]]
+    /// sha256 hex of every regular member, when the listing hashed.
+    let digests: [String: String]
+
+    var path: String { self.file.path }
+    var description: String { self.file.path }
+    var files: [String] { Array(self.members.keys) }
+    var isSeekable: Bool { self.file.index != nil }
+
+    init(path: String, hashing: Bool) throws {
+        let file = try CompressedTarFile(path: path)
+        self.file = file
+        var contents: [String: [UInt8]] = [:]
+        var digests: [String: String] = [:]
+        let entries: [TarReader.Entry]
+        if let index = file.index, !hashing {
+            entries = try TarReader.entries(size: index.contentSize, path: path) { offset, count throws(StoreError) in
+                do { return try file.read(at: offset, count: count) } catch let e as StoreError { throw e } catch {
+                    throw StoreError(.corrupt, "\(path): \(error)")
+                }
+            }
+        } else {
+            var parser = TarStreamParser(path: path, hashing: hashing)
+            try file.scan { try parser.feed($0) }
+            try parser.finish()
+            entries = parser.members.map(\.entry)
+            for m in parser.members {
+                guard let name = ArchivePath.normalized(m.entry.name) else { continue }
+                if let c = m.content { contents[name] = c }
+                if let d = m.sha256 { digests[name] = d }
+            }
+        }
+        (self.members, self.problems) = Self.resolve(entries)
+        self.contents = contents
+        self.digests = digests
+    }
+
+    /// Regular members by normalized name, links followed inside the archive; the same rules as `TarArchive`.
+    static func resolve(_ entries: [TarReader.Entry]) -> ([String: Member], [String]) {
+        var members: [String: Member] = [:]
+        var links: [(String, String)] = []
+        var problems: [String] = []
+        for entry in entries {
+            guard let name = ArchivePath.normalized(entry.name) else {
+                problems.append("member \"\(entry.name)\" has an unsafe path (absolute or with ..)")
+                continue
+            }
+            switch entry.typeflag {
+            case UInt8(ascii: "0"), 0, UInt8(ascii: "7"):
+                if members[name] != nil { problems.append("member \"\(name)\" appears twice") }
+                members[name] = Member(offset: entry.dataOffset, size: entry.size, source: name)
+            case UInt8(ascii: "2"):
+                guard let target = ArchivePath.resolveLink(entry.linkName, from: name) else {
+                    problems.append("symbolic link \"\(name)\" → \"\(entry.linkName)\" leaves the archive")
+                    continue
+                }
+                links.append((name, target))
+            case UInt8(ascii: "1"):
+                guard let target = ArchivePath.normalized(entry.linkName) else {
+                    problems.append("hard link \"\(name)\" → \"\(entry.linkName)\" leaves the archive")
+                    continue
+                }
+                links.append((name, target))
+            case UInt8(ascii: "5"):
+                break
+            default:
+                problems.append("member \"\(name)\" has an unsupported type '\(Character(UnicodeScalar(entry.typeflag)))'")
+            }
+        }
+        for _ in 0..<8 {
+            links.removeAll { link in
+                guard let target = members[link.1] else { return false }
+                if members[link.0] != nil { problems.append("member \"\(link.0)\" appears twice") }
+                members[link.0] = target
+                return true
+            }
+        }
+        for link in links { problems.append("link \"\(link.0)\" points to \"\(link.1)\", which is not in the archive") }
+        return (members, problems)
+    }
+
+    func size(_ name: String) -> Int64? { self.members[name]?.size }
+
+    func region(_ name: String) -> BlobRegion? { nil }
+
+    func read(_ name: String, limit: Int) throws -> [UInt8] {
+        guard let m = self.members[name] else { throw StoreError(.notFound, "\(self.path) has no \(name)") }
+        guard m.size <= Int64(limit) else { throw StoreError(.unsafe, "\(self.path): \(name) is \(m.size) bytes, too large for metadata") }
+        if let bytes = self.contents[m.source] { return bytes }
+        return try self.file.read(at: m.offset, count: Int(m.size))
+    }
+
+    func sha256(_ name: String) throws -> String {
+        guard let m = self.members[name] else { throw StoreError(.notFound, "\(self.path) has no \(name)") }
+        if let d = self.digests[m.source] { return d }
+        var hasher = SHA256()
+        try self.file.read(from: m.offset, count: m.size) { hasher.update($0) }
+        return hasher.hexDigest()
+    }
+
+    /// Decompresses one blob into a spool file, checks its digest, and hands it to `body` (one upload); the file is
+    /// removed afterwards. Disk use is the blobs in flight; the archive is never decompressed whole.
+    func lend<T: Sendable>(_ blob: Descriptor, of image: Reference, spool: String, _ body: (BlobRegion) async throws -> T) async throws -> T {
+        let name = "blobs/\(blob.digest.algorithm)/\(blob.digest.hex)"
+        guard let m = self.members[name] else {
+            throw MirrorError(.failed, "\(image): blob \(blob.digest) is not in \(self.description)")
+        }
+        guard m.size == blob.size else {
+            throw MirrorError(.failed, "\(self.description) is damaged: \(blob.digest) of \(image) is \(m.size) bytes, its descriptor says \(blob.size); run ferry verify on it")
+        }
+        try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true)
+        let path = "\(spool)/\(blob.digest.hex).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).unpacked"
+        let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw MirrorError(.failed, "cannot create \(path): \(String(cString: strerror(errno)))") }
+        defer { unlink(path) }
+        do {
+            defer { close(fd) }
+            var hasher = SHA256()
+            var written: Int64 = 0
+            try self.file.read(from: m.offset, count: m.size) { piece in
+                hasher.update(piece)
+                try writeAll(fd, piece, at: written, path: path)
+                written += Int64(piece.count)
+            }
+            guard hasher.hexDigest() == blob.digest.hex else {
+                throw MirrorError(.failed, "\(self.description) is damaged: \(name) does not match its digest; run ferry verify on it")
+            }
+        } catch let e as StoreError {
+            throw MirrorError(.failed, e.message)
+        }
+        return try await body(BlobRegion(path: path, offset: 0, size: blob.size))
+    }
+}

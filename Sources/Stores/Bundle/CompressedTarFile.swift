@@ -1,0 +1,306 @@
+import Codec
+import Glibc
+import Synchronization
+
+/// A `.tar.zst` / `.tar.gz` read without an uncompressed copy: with a frame index (Ferry's bundles, any zstd
+/// seekable file) at random, decoding from the frame that holds an offset; without one (`docker save | gzip`,
+/// `tar | zstd`) only in order, from the start.
+public final class CompressedTarFile: Sendable {
+    public let path: String
+    public let format: CompressionFormat
+    public let index: FrameIndex?
+    public let fileSize: Int64
+    private let counters = Mutex<Int64>(0)
+
+    /// The format a file's first bytes announce, or nil for anything else (a plain tar).
+    public static func format(of path: String) -> CompressionFormat? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var magic = [UInt8](repeating: 0, count: CompressionFormat.magicLength)
+        let n = magic.withUnsafeMutableBytes { Glibc.pread(fd, $0.baseAddress, $0.count, 0) }
+        return n > 0 ? CompressionFormat.detect(magic.prefix(n)) : nil
+    }
+
+    public init(path: String) throws(StoreError) {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError(.notFound, "cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var st = stat()
+        fstat(fd, &st)
+        self.fileSize = Int64(st.st_size)
+        guard let format = Self.format(of: path) else {
+            throw StoreError(.corrupt, "\(path) is neither gzip nor zstd compressed")
+        }
+        self.format = format
+        self.index = try FrameIndex.read(fd, fileSize: self.fileSize, format: format, path: path)
+    }
+
+    /// Compressed bytes read so far by `read` and `scan`: how far from the start a random read had to decode.
+    public var compressedBytesRead: Int64 { self.counters.withLock { $0 } }
+
+    /// The tar's size, when the index tells it.
+    public var contentSize: Int64? { self.index?.contentSize }
+
+    /// Content bytes `[offset, offset + count)`, handed to `body` in pieces as they are decoded.
+    public func read(from offset: Int64, count: Int64, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard count > 0 else { return }
+        var content: Int64 = 0
+        var input: Int64 = 0
+        if let index = self.index {
+            guard let frame = index.frame(containing: offset), offset + count <= index.contentSize else {
+                throw StoreError(.corrupt, "\(self.path): bytes \(offset)..<\(offset + count) are past the end of the archive's content")
+            }
+            content = frame.contentOffset
+            input = frame.outputOffset
+        }
+        let end = offset + count
+        let limit = self.index?.dataSize ?? self.fileSize
+        struct Enough: Error {}
+        try self.withFile { fd in
+            let decoder = try self.makeDecoder()
+            var buffer = [UInt8](repeating: 0, count: 256 << 10)
+            do {
+                while content < end {
+                    guard input < limit else {
+                        throw StoreError(.corrupt, "\(self.path) is truncated: the compressed stream ends at content byte \(content), before byte \(end)")
+                    }
+                    let n = try self.pread(fd, &buffer, at: input, count: Int(min(Int64(buffer.count), limit - input)))
+                    input += Int64(n)
+                    try self.decoding {
+                        try buffer.withUnsafeBytes { raw in
+                            try decoder.decode(UnsafeRawBufferPointer(rebasing: raw[0..<n])) { piece in
+                                let start = content
+                                content += Int64(piece.count)
+                                let from = max(start, offset), to = min(content, end)
+                                if from < to {
+                                    try piece.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[Int(from - start)..<Int(to - start)])) }
+                                }
+                                if content >= end { throw Enough() }
+                            }
+                        }
+                    }
+                }
+            } catch is Enough {}
+        }
+    }
+
+    /// `count` content bytes from `offset`.
+    public func read(at offset: Int64, count: Int) throws -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(count)
+        try self.read(from: offset, count: Int64(count)) { out.append(contentsOf: $0) }
+        guard out.count == count else { throw StoreError(.corrupt, "\(self.path) is truncated at content byte \(offset)") }
+        return out
+    }
+
+    /// Decodes everything once, in order, handing `body` each piece of content. With an index each frame is decoded
+    /// alone and must end where the index says and decompress to the size it says (a lying index is refused here).
+    public func scan(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try self.withFile { fd in
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            let frames = self.index?.frames ?? [FrameIndex.Frame(contentOffset: 0, contentSize: -1, outputOffset: 0, outputSize: self.fileSize)]
+            for (i, frame) in frames.enumerated() {
+                let decoder = try self.makeDecoder()
+                var input = frame.outputOffset
+                var produced: Int64 = 0
+                let end = frame.outputOffset + frame.outputSize
+                while input < end {
+                    let n = try self.pread(fd, &buffer, at: input, count: Int(min(Int64(buffer.count), end - input)))
+                    input += Int64(n)
+                    try self.decoding(frame: self.index == nil ? nil : i, at: frame.outputOffset) {
+                        try buffer.withUnsafeBytes { raw in
+                            try decoder.decode(UnsafeRawBufferPointer(rebasing: raw[0..<n])) { piece in
+                                produced += Int64(piece.count)
+                                if frame.contentSize >= 0 && produced > frame.contentSize {
+                                    throw StoreError(.corrupt, "\(self.path): frame \(i) decompresses to more than the \(frame.contentSize) bytes its index entry says")
+                                }
+                                try piece.withUnsafeBytes { try body($0) }
+                            }
+                        }
+                    }
+                }
+                try self.decoding(frame: self.index == nil ? nil : i, at: frame.outputOffset) { try decoder.finish() }
+                if frame.contentSize >= 0 && produced != frame.contentSize {
+                    throw StoreError(.corrupt, "\(self.path): frame \(i) decompresses to \(produced) bytes, its index entry says \(frame.contentSize)")
+                }
+            }
+        }
+    }
+
+    private func makeDecoder() throws -> any StreamDecoder {
+        switch self.format {
+        case .gzip: GzipDecoder(chunkSize: 256 << 10)
+        case .zstd: try ZstdDecoder(chunkSize: 256 << 10)
+        }
+    }
+
+    /// Codec errors name the compressed offset; say which file too.
+    private func decoding(frame: Int? = nil, at offset: Int64 = 0, _ body: () throws -> Void) throws {
+        do { try body() } catch let e as CodecError {
+            // A frame's decoder counts from the frame's start: say where that is.
+            let place = frame.map { "frame \($0) (from compressed byte \(offset)): " } ?? ""
+            throw StoreError(.corrupt, "\(self.path): \(place)\(e.message)")
+        }
+    }
+
+    private func pread(_ fd: Int32, _ buffer: inout [UInt8], at offset: Int64, count: Int) throws(StoreError) -> Int {
+        let n = buffer.withUnsafeMutableBytes { Glibc.pread(fd, $0.baseAddress, count, off_t(offset)) }
+        guard n > 0 else { throw StoreError(.corrupt, "\(self.path) is truncated at compressed byte \(offset)") }
+        self.counters.withLock { $0 += Int64(n) }
+        return n
+    }
+
+    private func withFile<T>(_ body: (Int32) throws -> T) throws -> T {
+        let fd = open(self.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError(.io, "cannot open \(self.path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        return try body(fd)
+    }
+}
+
+/// A tar parsed as it streams by (a compressed archive read in order): members with their sha256 and, for small
+/// ones, their bytes, so metadata needs no second pass.
+public struct TarStreamParser {
+    public struct Member: Sendable {
+        public var entry: TarReader.Entry
+        public var sha256: String?
+        public var content: [UInt8]?
+    }
+
+    public private(set) var members: [Member] = []
+    let path: String
+    let hashing: Bool
+    let captureLimit: Int
+    var captureBudget: Int
+
+    private enum State { case header, data(Int64), padding(Int64), end }
+    private var state = State.header
+    private var offset: Int64 = 0
+    private var header: [UInt8] = []
+    private var current: Member?
+    private var hasher: SHA256?
+    private var special: (UInt8, [UInt8])?
+    private var pax: [String: String] = [:]
+    private var longName: String?
+    private var longLink: String?
+
+    /// - Parameters:
+    ///   - hashing: sha256 every regular member.
+    ///   - captureLimit: keep the bytes of regular members up to this size, `captureBudget` bytes in all.
+    public init(path: String, hashing: Bool, captureLimit: Int = 1 << 20, captureBudget: Int = 64 << 20) {
+        self.path = path
+        self.hashing = hashing
+        self.captureLimit = captureLimit
+        self.captureBudget = captureBudget
+    }
+
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(StoreError) {
+        var rest = bytes[...]
+        while !rest.isEmpty {
+            switch self.state {
+            case .end:
+                return
+            case .header:
+                let take = min(512 - self.header.count, rest.count)
+                self.header += rest.prefix(take)
+                rest = rest.dropFirst(take)
+                self.offset += Int64(take)
+                if self.header.count == 512 {
+                    try self.startMember()
+                    self.header = []
+                }
+            case .data(let remaining):
+                let take = Int(min(remaining, Int64(rest.count)))
+                let piece = UnsafeRawBufferPointer(rebasing: rest.prefix(take))
+                self.hasher?.update(piece)
+                if self.special != nil { self.special!.1 += piece } else if self.current?.content != nil { self.current!.content! += piece }
+                rest = rest.dropFirst(take)
+                self.offset += Int64(take)
+                if remaining == Int64(take) { self.finishMember() } else { self.state = .data(remaining - Int64(take)) }
+            case .padding(let remaining):
+                let take = Int(min(remaining, Int64(rest.count)))
+                rest = rest.dropFirst(take)
+                self.offset += Int64(take)
+                self.state = remaining == Int64(take) ? .header : .padding(remaining - Int64(take))
+            }
+        }
+    }
+
+    /// The stream ended: it must have ended the archive.
+    public func finish() throws(StoreError) {
+        guard case .end = self.state else {
+            throw StoreError(.corrupt, "\(self.path) is truncated: the tar inside ends at byte \(self.offset) without its end-of-archive blocks")
+        }
+    }
+
+    private mutating func startMember() throws(StoreError) {
+        let block = self.header
+        if block.allSatisfy({ $0 == 0 }) {
+            self.state = .end
+            return
+        }
+        let at = self.offset - 512
+        guard TarReader.checksumOK(block) else {
+            throw StoreError(.corrupt, "\(self.path): bad tar header checksum at byte \(at); the file is damaged or not a tar archive")
+        }
+        var size = try TarReader.number(block[124..<136], path: self.path)
+        if let s = self.pax["size"] {
+            guard let v = Int64(s), v >= 0 else { throw StoreError(.corrupt, "\(self.path): bad PAX size \(s)") }
+            size = v
+        }
+        guard size >= 0 else { throw StoreError(.corrupt, "\(self.path): a negative member size at byte \(at)") }
+        let typeflag = block[156]
+        switch typeflag {
+        case UInt8(ascii: "x"), UInt8(ascii: "g"), UInt8(ascii: "L"), UInt8(ascii: "K"):
+            guard size <= (typeflag == UInt8(ascii: "x") || typeflag == UInt8(ascii: "g") ? 1 << 20 : 64 << 10) else {
+                throw StoreError(.unsafe, "\(self.path): an extended header of \(size) bytes at byte \(at) is too large")
+            }
+            self.special = (typeflag, [])
+        default:
+            let entry = TarReader.Entry(
+                name: self.pax["path"] ?? self.longName ?? TarReader.name(block),
+                kind: TarHeader.Kind(rawValue: typeflag == 0 ? 0x30 : typeflag), typeflag: typeflag, size: size,
+                dataOffset: self.offset, linkName: self.pax["linkpath"] ?? self.longLink ?? TarReader.string(block[157..<257]))
+            self.pax = [:]
+            self.longName = nil
+            self.longLink = nil
+            let regular = typeflag == UInt8(ascii: "0") || typeflag == 0 || typeflag == UInt8(ascii: "7")
+            var content: [UInt8]?
+            if regular && size <= Int64(self.captureLimit) && size <= Int64(self.captureBudget) {
+                content = []
+                self.captureBudget -= Int(size)
+            }
+            self.current = Member(entry: entry, sha256: nil, content: content)
+            self.hasher = regular && self.hashing ? SHA256() : nil
+        }
+        self.state = .data(size)
+        if size == 0 { self.finishMember() }
+    }
+
+    private mutating func finishMember() {
+        let size: Int64
+        if let (typeflag, bytes) = self.special {
+            size = Int64(bytes.count)
+            switch typeflag {
+            case UInt8(ascii: "x"): self.pax = TarReader.parsePAX(bytes)
+            case UInt8(ascii: "L"): self.longName = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+            case UInt8(ascii: "K"): self.longLink = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+            default: break
+            }
+            self.special = nil
+        } else if var member = self.current {
+            size = member.entry.size
+            member.sha256 = self.hasher?.hexDigest()
+            self.members.append(member)
+            self.current = nil
+            self.hasher = nil
+        } else {
+            size = 0
+        }
+        let pad = (size + 511) / 512 * 512 - size
+        self.state = pad > 0 ? .padding(pad) : .header
+    }
+}
