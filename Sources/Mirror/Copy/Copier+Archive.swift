@@ -154,6 +154,7 @@ extension Copier {
             marker.flush()
             throw error
         }
+        marker.flush()
         try state.finish()
         options.progress?(ProgressEvent(id: id, kind: .imageFinished(reference: id)))
         return CopyResult(

@@ -92,6 +92,7 @@ public struct Saver: Sendable {
             marker.flush()
             throw error
         }
+        marker.flush()
         try state.finish()
         try self.finishSave(images: images, contents: contents, output: output, base: base, options: options)
         return Result(
@@ -139,43 +140,5 @@ public struct Saver: Sendable {
             for try await (i, plan) in group { plans[i] = plan }
             return plans.compactMap { $0 }
         }
-    }
-}
-
-/// Batches the `.done` markers of verified blobs behind one `fdatasync` of the bundle.
-final class DoneMarker: @unchecked Sendable {
-    private let state: BundleState
-    private var pending: [Digest] = []
-    private var pendingBytes: Int64 = 0
-    private var lastFlush = Date()
-    private let lock = NSLock()
-    static let batchBytes: Int64 = 512 << 20
-    static let batchSeconds: TimeInterval = 0.5
-
-    init(state: BundleState) {
-        self.state = state
-    }
-
-    func finished(_ digest: Digest, size: Int64) {
-        let flushNow = self.lock.withLock { () -> Bool in
-            self.pending.append(digest)
-            self.pendingBytes += size
-            return self.pendingBytes >= Self.batchBytes || Date().timeIntervalSince(self.lastFlush) >= Self.batchSeconds
-        }
-        if flushNow { self.flush() }
-    }
-
-    func flush() {
-        let batch = self.lock.withLock { () -> [Digest] in
-            defer { self.pending = []; self.pendingBytes = 0; self.lastFlush = Date() }
-            return self.pending
-        }
-        guard !batch.isEmpty else { return }
-        let fd = open(self.state.partial, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        let synced = fdatasync(fd) == 0
-        close(fd)
-        guard synced else { return }
-        for digest in batch { FileManager.default.createFile(atPath: self.state.donePath(digest.hex), contents: nil) }
     }
 }
