@@ -37,19 +37,9 @@ struct LayoutBlobFetcher: Sendable {
         // (see OCILayout.beginUnsynced).
         let landing = pending.map(\.digest)
         try self.layout.beginUnsynced(landing)
-        try await withThrowingTaskGroup(of: Int64.self) { group in
-            var running = 0
-            while running < jobs, let next = pending.popFirst() {
-                group.addTask { try await self.fetch(next) }
-                running += 1
-            }
-            while let bytes = try await group.next() {
-                stats.fetched += 1
-                stats.bytes += bytes
-                if let next = pending.popFirst() {
-                    group.addTask { try await self.fetch(next) }
-                }
-            }
+        try await forEachConcurrently(pending, jobs: jobs, self.fetch) { bytes in
+            stats.fetched += 1
+            stats.bytes += bytes
         }
         return stats
     }

@@ -45,30 +45,19 @@ struct LayerRecoder: Sendable {
 
         var replaced: [Digest: Descriptor] = [:]
         var outcome = Outcome(plan: plan, files: [:])
-        try await withThrowingTaskGroup(of: (Descriptor, Descriptor, String?).self) { group in
-            var pending = layers.sorted { $0.size > $1.size }[...]
-            func start(_ layer: Descriptor) {
-                group.addTask {
-                    if let done = self.memo(layer), present(done.digest, done.size) || self.holds(done) {
-                        self.progress?(ProgressEvent(id: layer.digest.description, kind: .skipped(total: layer.size)))
-                        return (layer, done, self.holds(done) ? self.path(done.digest) : nil)
-                    }
-                    let new = try await self.recode(layer, of: plan.source, diffID: diffIDs[layer.digest])
-                    return (layer, new, self.path(new.digest))
-                }
+        try await forEachConcurrently(layers.sorted { $0.size > $1.size }, jobs: jobs) { layer -> (Descriptor, Descriptor, String?) in
+            if let done = self.memo(layer), present(done.digest, done.size) || self.holds(done) {
+                self.progress?(ProgressEvent(id: layer.digest.description, kind: .skipped(total: layer.size)))
+                return (layer, done, self.holds(done) ? self.path(done.digest) : nil)
             }
-            for _ in 0..<max(1, jobs) {
-                guard let next = pending.popFirst() else { break }
-                start(next)
-            }
-            while let (old, new, file) = try await group.next() {
-                replaced[old.digest] = new
-                if let file { outcome.files[new.digest] = file }
-                outcome.layers += 1
-                outcome.bytesBefore += old.size
-                outcome.bytesAfter += new.size
-                if let next = pending.popFirst() { start(next) }
-            }
+            let new = try await self.recode(layer, of: plan.source, diffID: diffIDs[layer.digest])
+            return (layer, new, self.path(new.digest))
+        } collect: { old, new, file in
+            replaced[old.digest] = new
+            if let file { outcome.files[new.digest] = file }
+            outcome.layers += 1
+            outcome.bytesBefore += old.size
+            outcome.bytesAfter += new.size
         }
         outcome.plan = try PlanRewrite.rewrite(plan, layers: replaced, compression: self.compression)
         return outcome

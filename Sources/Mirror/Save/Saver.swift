@@ -72,22 +72,14 @@ public struct Saver: Sendable {
         let marker = DoneMarker(state: state)
         let bytes: Int64
         do {
-            bytes = try await withThrowingTaskGroup(of: (Digest, Int64, Int64).self) { group in
-                var pending = work[...]
-                var total: Int64 = 0
-                for _ in 0..<options.jobs {
-                    guard let next = pending.popFirst() else { break }
-                    group.addTask { try await self.fetch(next.0, client: next.1, repository: next.2, state: state, plan: contents.plan, options: options) }
-                }
-                while let (digest, size, fetched) = try await group.next() {
-                    total += fetched
-                    marker.finished(digest, size: size)
-                    if let next = pending.popFirst() {
-                        group.addTask { try await self.fetch(next.0, client: next.1, repository: next.2, state: state, plan: contents.plan, options: options) }
-                    }
-                }
-                return total
+            var total: Int64 = 0
+            try await forEachConcurrently(work, jobs: options.jobs) { next in
+                try await self.fetch(next.0, client: next.1, repository: next.2, state: state, plan: contents.plan, options: options)
+            } collect: { digest, size, fetched in
+                total += fetched
+                marker.finished(digest, size: size)
             }
+            bytes = total
         } catch {
             marker.flush()
             throw error
