@@ -33,11 +33,16 @@ extension Copier {
         let plan = try local.source.plan(local.descriptor, source: name, platform: options.platform)
         options.progress?(ProgressEvent(id: name.description, kind: .planned(total: plan.totalBlobBytes)))
         let layout = try OCILayout(creatingAt: path)
-        let missing = plan.blobs.filter { !layout.hasBlob($0) }
+        var missing = plan.blobs.filter { !layout.hasBlob($0) }
         for blob in plan.blobs where layout.hasBlob(blob) {
             options.progress?(ProgressEvent(id: blob.digest.description, kind: .skipped(total: blob.size)))
         }
         let blobs = local.blobs
+        if let sequential = blobs as? any SequentialPushSource {
+            // Asked for in stream order, each once: the archive is read one more time, not once per blob.
+            missing.sort { sequential.position(of: $0.digest) < sequential.position(of: $1.digest) }
+            sequential.start(lending: Dictionary(missing.map { ($0.digest, 1) }, uniquingKeysWith: +), window: options.jobs)
+        }
         let bytes = try await Self.concurrently(missing, jobs: options.jobs) { blob in
             try await blobs.lend(blob, of: name) { region in
                 let temp = layout.temporaryPath(blob.digest)
@@ -71,6 +76,7 @@ extension Copier {
         let plan: ImagePlan
         let name: Reference?
         let fill: @Sendable (BundlePlan.Member, BundleState, BundlePlan) async throws -> Int64
+        var sequential: (any SequentialPushSource)?
         switch source {
         case .registry(let reference):
             let client = try RegistryClient(registry: reference.registry, engine: self.engine, options: options.registry)
@@ -83,6 +89,7 @@ extension Copier {
             plan = try local.source.plan(local.descriptor, source: image, platform: options.platform)
             name = local.name
             let blobs = local.blobs
+            sequential = blobs as? any SequentialPushSource
             fill = { member, state, _ in
                 let blob = Descriptor(mediaType: .ociLayer, digest: member.digest!, size: member.header.size)
                 return try await blobs.lend(blob, of: image) { region in
@@ -140,6 +147,10 @@ extension Copier {
                 continue
             }
             work.append(member)
+        }
+        if let sequential {
+            work.sort { sequential.position(of: $0.digest!) < sequential.position(of: $1.digest!) }
+            sequential.start(lending: Dictionary(work.map { ($0.digest!, 1) }, uniquingKeysWith: +), window: options.jobs)
         }
         // Verified blobs are marked done only after the archive's data is synced (see `DoneMarker`).
         let marker = DoneMarker(state: state)

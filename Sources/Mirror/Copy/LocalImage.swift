@@ -22,6 +22,9 @@ struct LocalImage: Sendable {
             let source = try await ArchiveSource.opening(try Self.archiveFile(path))
             return try Self.select(tag, in: source)
         case .dockerArchive(let path, let reference):
+            if CompressedTarFile.format(of: try Self.archiveFile(path)) != nil {
+                return try await Self.openCompressed(path, reference: reference)
+            }
             let tar = try Self.safeTar(try Self.archiveFile(path))
             // A Ferry bundle or a Docker 25+ save is also a docker archive, with index.json to plan from.
             guard !tar.contains("index.json") else {
@@ -38,6 +41,24 @@ struct LocalImage: Sendable {
         case .registry:
             preconditionFailure("a registry is not a local image")
         }
+    }
+
+    /// `docker-archive:FILE.tar.gz|.tar.zst`: a Ferry compressed bundle through its index, anything else streamed
+    /// (`StreamedArchive`), pass 1 read once for choosing and planning.
+    static func openCompressed(_ path: String, reference: String?) async throws -> LocalImage {
+        let file: CompressedTarFile
+        do { file = try CompressedTarFile(path: path) } catch { throw MirrorError(.failed, error.message) }
+        guard file.index == nil else { return try Self.select(reference, in: try await ArchiveSource.opening(path)) }
+        let all = try await offPool { try StreamedArchive(file, selected: []) }
+        guard let entries = all.dockerEntries else {
+            // Docker 25+ and OCI archives: planned from index.json.
+            return try Self.select(reference, in: ArchiveSource(streamed: all))
+        }
+        let chosen = try Self.choose(reference, among: entries, path: path)
+        let archive = try await offPool { try StreamedArchive(file, scan: all.scan, selected: [chosen]) }
+        let image = archive.images![0]
+        let wanted = reference.flatMap { try? Reference(parsing: $0) }
+        return LocalImage(source: ArchiveSource(streamed: archive), descriptor: image.manifest, name: wanted.flatMap { w in image.names.first { $0 == w } } ?? image.names.first)
     }
 
     static func archiveFile(_ path: String) throws -> String {

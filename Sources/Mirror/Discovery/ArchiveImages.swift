@@ -8,14 +8,39 @@ import Stores
 enum ArchiveImages {
     static func isArchive(_ url: URL) -> Bool {
         url.pathExtension == "tar" || url.lastPathComponent.hasSuffix(".tar.zst") || url.lastPathComponent.hasSuffix(".tzst")
-            || Self.isCompressedBundle(url)
+            || Self.holdsImages(url)
     }
 
-    /// A `.tar.gz` with Ferry's frame index is a bundle, not a Helm chart archive.
-    static func isCompressedBundle(_ url: URL) -> Bool {
+    /// A `.tar.gz`/`.tgz`/`.zst` holding images (a Ferry bundle, `docker save | gzip`, an OCI `tar | zstd`), not a
+    /// Helm chart: decided by content, reading only up to the first member that tells (a chart's `Chart.yaml`
+    /// comes first; a docker save's `<id>/layer.tar` or an OCI layout's `blobs/` soon).
+    static func holdsImages(_ url: URL) -> Bool {
         let name = url.lastPathComponent
         guard name.hasSuffix(".gz") || name.hasSuffix(".tgz") || name.hasSuffix(".zst"), let file = try? CompressedTarFile(path: url.path) else { return false }
-        return file.index != nil
+        if file.index != nil { return true }
+        final class Peek: TarMemberVisitor {
+            struct Decided: Error {}
+            var images: Bool?
+            func begin(_ entry: TarReader.Entry) throws -> Bool {
+                let name = ArchivePath.normalized(entry.name) ?? entry.name
+                if name.split(separator: "/").last == "Chart.yaml" {
+                    self.images = false
+                    throw Decided()
+                }
+                if ["manifest.json", "index.json", "oci-layout", "repositories"].contains(name) || name.hasPrefix("blobs/") || name.hasSuffix("/layer.tar") {
+                    self.images = true
+                    throw Decided()
+                }
+                return false
+            }
+            func data(_ bytes: UnsafeRawBufferPointer) throws {}
+            func end() throws {}
+        }
+        let peek = Peek()
+        var parser = TarStreamParser(path: url.path, hashing: false, captureLimit: 0, captureBudget: 0)
+        parser.visitor = peek
+        do { try file.scan { try parser.feed($0) } } catch {}
+        return peek.images ?? false
     }
 
     static func references(in url: URL) throws(MirrorError) -> [String] {

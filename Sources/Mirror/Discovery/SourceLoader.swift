@@ -23,7 +23,7 @@ enum SourceLoader {
             let shown = (path as NSString).deletingLastPathComponent
             return [Self.chart(try ChartLoader.load(directory: directory, shownAs: shown.isEmpty ? "." : shown))]
         }
-        if ChartLoader.isArchive(url) && !ArchiveImages.isCompressedBundle(url) {
+        if ChartLoader.isArchive(url) && !ArchiveImages.holdsImages(url) {
             return [Self.chart(try ChartLoader.load(archive: url, shownAs: path))]
         }
         if ArchiveImages.isArchive(url) {

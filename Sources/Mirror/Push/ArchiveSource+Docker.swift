@@ -12,12 +12,23 @@ extension ArchiveSource {
         self.archive = try DockerArchive(tar, selected: selected)
     }
 
+    /// Opens a compressed archive without frame index, planning only the images at `selected` positions of its
+    /// `manifest.json` (all when nil). Blocks for pass 1 (see `StreamedArchive`).
+    init(streamed archive: StreamedArchive) {
+        self.archive = archive
+    }
+
     /// The images of the docker archive behind this source, when it is one.
-    var dockerImages: [DockerArchive.Image]? { (self.archive as? DockerArchive)?.images }
+    var dockerImages: [DockerArchive.Image]? {
+        (self.archive as? DockerArchive)?.images ?? (self.archive as? StreamedArchive)?.images
+    }
 
     /// What pushes read blobs from: this source itself, or, for a docker archive with uncompressed layers, a
     /// source that compresses them when they are needed.
     public var pushSource: any PushSource {
+        if let streamed = self.archive as? StreamedArchive {
+            return StreamedBlobSource(base: self, archive: streamed, spool: RegistryBlobSource.defaultSpool())
+        }
         guard let docker = self.archive as? DockerArchive, docker.needsCompression else { return self }
         return DockerLayerSource(base: self, archive: docker, spool: RegistryBlobSource.defaultSpool())
     }

@@ -30,7 +30,14 @@ public struct ArchiveSource: PushSource {
             throw MirrorError(.usage, "\(location) does not exist")
         }
         if CompressedTarFile.format(of: path) != nil {
-            // A compressed bundle: random access through its frame index, or read in order without one.
+            let file: CompressedTarFile
+            do { file = try CompressedTarFile(path: path) } catch { throw MirrorError(.failed, error.message) }
+            guard file.index != nil else {
+                // docker save | gzip, tar | zstd: read forward only, in at most two passes (`StreamedArchive`).
+                self.archive = try StreamedArchive(file)
+                return
+            }
+            // A Ferry compressed bundle: random access through its frame index.
             let compressed: CompressedTarArchive
             do {
                 compressed = try CompressedTarArchive(path: path, hashing: false)

@@ -56,13 +56,17 @@ struct DockerArchive: RegionArchive {
 
     /// The entries of `manifest.json`, read without planning them (for listing and choosing).
     static func entries(_ tar: TarArchive) throws -> [DockerArchiveEntry] {
+        try Self.entries(path: tar.path) { try tar.json([DockerArchiveEntry].self, "manifest.json") }
+    }
+
+    static func entries(path: String, _ decode: () throws -> [DockerArchiveEntry]) throws -> [DockerArchiveEntry] {
         let entries: [DockerArchiveEntry]
         do {
-            entries = try tar.json([DockerArchiveEntry].self, "manifest.json")
+            entries = try decode()
         } catch {
-            throw MirrorError(.failed, "\(tar.path): manifest.json: \(error)")
+            throw MirrorError(.failed, "\(path): manifest.json: \(error)")
         }
-        guard !entries.isEmpty else { throw MirrorError(.failed, "\(tar.path) holds no images (manifest.json is empty)") }
+        guard !entries.isEmpty else { throw MirrorError(.failed, "\(path) holds no images (manifest.json is empty)") }
         return entries
     }
 
@@ -71,26 +75,56 @@ struct DockerArchive: RegionArchive {
     /// Blocks the calling thread for as long as that takes: call it off Swift's cooperative pool.
     init(_ tar: TarArchive, selected: Set<Int>? = nil) throws {
         self.tar = tar
-        let entries = try Self.entries(tar)
-        var virtual: [String: [UInt8]] = [:]
-        var mapped: [String: String] = [:]
-        var recipes: [String: Recipe] = [:]
+        var regions: [String: BlobRegion] = [:]
+        let planned = try Self.plan(
+            path: tar.path, entries: try Self.entries(tar), selected: selected, contains: tar.contains,
+            read: { try tar.read($0, limit: $1) },
+            layer: { name, what in
+                guard let region = tar.region(name) else { return nil }
+                regions[name] = region
+                return try Self.analyze(region, name: name, what: what)
+            })
+        self.images = planned.images
+        self.virtual = planned.virtual
+        self.mapped = planned.mapped
+        self.recipes = planned.compressed.mapValues { Recipe(member: regions[$0.member]!, digest: $0.digest, size: $0.size) }
+    }
+
+    /// What planning a docker archive gives, whatever reads its members (a tar in place, or a compressed one
+    /// streamed by: `StreamedArchive`).
+    struct Planned {
         var images: [Image] = []
+        /// `index.json`, `oci-layout` and the synthesized manifests.
+        var virtual: [String: [UInt8]] = [:]
+        /// `blobs/sha256/<hex>` → the member holding it as it is (configs, compressed layers).
+        var mapped: [String: String] = [:]
+        /// `blobs/sha256/<hex>` → the uncompressed layer member it is compressed from.
+        var compressed: [String: (member: String, digest: Digest, size: Int64)] = [:]
+    }
+
+    /// The planning itself: every selected entry's config read and its DiffIDs checked against what `layer` says
+    /// each layer member is (descriptor as pushed, DiffID, whether it must be compressed; nil when absent).
+    static func plan(
+        path: String, entries: [DockerArchiveEntry], selected: Set<Int>?, contains: (String) -> Bool,
+        read: (String, Int) throws -> [UInt8],
+        layer: (_ name: String, _ what: String) throws -> (descriptor: Descriptor, diffID: Digest, compress: Bool)?
+    ) throws -> Planned {
+        var out = Planned()
         var indexEntries: [Descriptor] = []
         // Layers shared by images (old docker save: one `<id>/layer.tar` for all) are hashed once.
         var layers: [String: (descriptor: Descriptor, diffID: Digest, compress: Bool)] = [:]
         for (i, entry) in entries.enumerated() where selected?.contains(i) ?? true {
-            let what = "\(tar.path): image \(i) of manifest.json" + (entry.repoTags?.first.map { " (\($0))" } ?? "")
+            let what = "\(path): image \(i) of manifest.json" + (entry.repoTags?.first.map { " (\($0))" } ?? "")
             let names = try (entry.repoTags ?? []).map { tag in
                 do { return try Reference(parsing: tag) } catch { throw MirrorError(.failed, "\(what): RepoTag \"\(tag)\" is not an image reference: \(error)") }
             }
-            guard let configName = ArchivePath.normalized(entry.config), tar.contains(configName) else {
+            guard let configName = ArchivePath.normalized(entry.config), contains(configName) else {
                 throw MirrorError(.failed, "\(what): its config \(entry.config) is not in the archive")
             }
             let configBytes: [UInt8]
             let diffIDs: [Digest]
             do {
-                configBytes = try tar.read(configName, limit: Self.configLimit)
+                configBytes = try read(configName, Self.configLimit)
                 diffIDs = try Self.diffIDs(configBytes)
             } catch {
                 throw MirrorError(.failed, "\(what): config \(entry.config): \(error)")
@@ -99,32 +133,33 @@ struct DockerArchive: RegionArchive {
                 throw MirrorError(.failed, "\(what): the config lists \(diffIDs.count) DiffIDs for \(entry.layers.count) layers; the archive is damaged (docker load would refuse it too)")
             }
             let config = Descriptor(mediaType: .dockerConfig, digest: try Digest(sha256Hex: SHA256.hexDigest(configBytes)), size: Int64(configBytes.count))
-            mapped[Self.blobName(config.digest)] = configName
+            out.mapped[Self.blobName(config.digest)] = configName
 
             var descriptors: [Descriptor] = []
             for (j, path) in entry.layers.enumerated() {
-                guard let name = ArchivePath.normalized(path), let region = tar.region(name) else {
+                guard let name = ArchivePath.normalized(path) else {
                     throw MirrorError(.failed, "\(what): layer \(path) is not in the archive")
                 }
                 if layers[name] == nil {
-                    layers[name] = try Self.analyze(region, name: name, what: what)
+                    guard let facts = try layer(name, what) else { throw MirrorError(.failed, "\(what): layer \(path) is not in the archive") }
+                    layers[name] = facts
                 }
                 let (descriptor, diffID, compress) = layers[name]!
                 guard diffID == diffIDs[j] else {
                     throw MirrorError(.failed, "\(what): layer \(path) unpacks to \(diffID), but the config's DiffID \(j) is \(diffIDs[j]); the archive is damaged")
                 }
                 if compress {
-                    recipes[Self.blobName(descriptor.digest)] = Recipe(member: region, digest: descriptor.digest, size: descriptor.size)
+                    out.compressed[Self.blobName(descriptor.digest)] = (name, descriptor.digest, descriptor.size)
                 } else {
-                    mapped[Self.blobName(descriptor.digest)] = name
+                    out.mapped[Self.blobName(descriptor.digest)] = name
                 }
                 descriptors.append(descriptor)
             }
             let raw = try RawManifest(encoding: .image(Manifest(mediaType: .dockerManifest, config: config, layers: descriptors)))
             let digest = try Digest(sha256Hex: SHA256.hexDigest(raw.bytes))
-            virtual[Self.blobName(digest)] = raw.bytes
+            out.virtual[Self.blobName(digest)] = raw.bytes
             let manifest = raw.descriptor(digest: digest)
-            images.append(Image(index: i, names: names, manifest: manifest))
+            out.images.append(Image(index: i, names: names, manifest: manifest))
             // One index.json entry per name, as an OCI layout lists a tagged image once per tag.
             for name in names {
                 var named = manifest
@@ -135,12 +170,9 @@ struct DockerArchive: RegionArchive {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        virtual["index.json"] = Array(try encoder.encode(ImageIndex(mediaType: .ociIndex, manifests: indexEntries)))
-        virtual["oci-layout"] = Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8)
-        self.virtual = virtual
-        self.mapped = mapped
-        self.recipes = recipes
-        self.images = images
+        out.virtual["index.json"] = Array(try encoder.encode(ImageIndex(mediaType: .ociIndex, manifests: indexEntries)))
+        out.virtual["oci-layout"] = Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8)
+        return out
     }
 
     static func blobName(_ digest: Digest) -> String { "blobs/\(digest.algorithm)/\(digest.hex)" }

@@ -32,6 +32,8 @@ public struct Pusher: Sendable {
         /// Where the bytes are; nil for a source that fetches them when they are needed.
         var region: BlobRegion?
         var key: BlobKey
+        /// Announced to a sequential source as a blob it will be asked for.
+        var announced = false
     }
 
     /// A blob on a registry: what can be mounted between repositories.
@@ -102,9 +104,46 @@ public struct Pusher: Sendable {
             let shown = missing.prefix(10).joined(separator: "\n  ") + (missing.count > 10 ? "\n  … and \(missing.count - 10) more" : "")
             throw MirrorError(.failed, "\(missing.count) blob\(missing.count == 1 ? " is" : "s are") neither in \(source.description) nor at the target:\n  \(shown)\nif this is a delta bundle, load the bundle it builds on first; nothing was pushed")
         }
-        // Largest first: the long uploads start early and small ones fill the gaps.
-        plan.primaries.sort { $0.blob.size > $1.blob.size }
+        if let sequential = source as? any SequentialPushSource {
+            try await self.announce(&plan, to: sequential, clients: clients, items: items, options: options)
+        } else {
+            // Largest first: the long uploads start early and small ones fill the gaps.
+            plan.primaries.sort { $0.blob.size > $1.blob.size }
+        }
         return plan
+    }
+
+    /// A source read forward only (a compressed archive without index) brings its blobs in stream order, once:
+    /// ask for them in that order, and tell it beforehand which ones the targets lack, so it skips the bytes of
+    /// the others and its window of spooled blobs always holds ones being uploaded.
+    private func announce(_ plan: inout Plan, to source: any SequentialPushSource, clients: [String: RegistryClient], items: [PushItem], options: PushOptions) async throws {
+        let present = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+            var present = Set<Int>()
+            var next = 0
+            func add() {
+                let i = next, work = plan.primaries[i]
+                next += 1
+                group.addTask {
+                    let target = items[work.item].target
+                    return (i, try await self.withHint(target) {
+                        try await clients[target.registry]!.hasBlob(repository: target.repository, digest: work.blob.digest)
+                    })
+                }
+            }
+            while next < min(plan.primaries.count, options.jobs) { add() }
+            while let (i, has) = try await group.next() {
+                if has { present.insert(i) }
+                if next < plan.primaries.count { add() }
+            }
+            return present
+        }
+        var lending: [Digest: Int] = [:]
+        for i in plan.primaries.indices where !present.contains(i) {
+            plan.primaries[i].announced = true
+            lending[plan.primaries[i].blob.digest, default: 0] += 1
+        }
+        plan.primaries.sort { source.position(of: $0.blob.digest) < source.position(of: $1.blob.digest) }
+        source.start(lending: lending, window: options.jobs)
     }
 
     private enum Step: Sendable {
@@ -198,7 +237,10 @@ public struct Pusher: Sendable {
         let probe = BlobUpload(
             client: client, repository: item.target.repository, digest: work.blob.digest, size: work.blob.size, file: "",
             options: options.upload, progress: options.progress)
-        if let done = try await probe.skipOrMount(from: mountFrom) { return done }
+        if let done = try await probe.skipOrMount(from: mountFrom) {
+            if work.announced, let sequential = source as? any SequentialPushSource { sequential.release(work.blob.digest) }
+            return done
+        }
         return try await source.lend(work.blob, of: item.plan.source) { region in try await upload(region) }
     }
 

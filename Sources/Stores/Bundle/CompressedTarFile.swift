@@ -161,6 +161,17 @@ public final class CompressedTarFile: Sendable {
     }
 }
 
+/// Sees the data of regular members as a sequential pass reads them (hashing, compressing, spooling a layer
+/// while the archive streams by, instead of reading it again).
+public protocol TarMemberVisitor: AnyObject {
+    /// A regular member starts (its `dataOffset` identifies it in the archive); false skips its bytes.
+    func begin(_ entry: TarReader.Entry) throws -> Bool
+    /// The next bytes of the member `begin` accepted.
+    func data(_ bytes: UnsafeRawBufferPointer) throws
+    /// The member `begin` accepted ended, all its bytes seen.
+    func end() throws
+}
+
 /// A tar parsed as it streams by (a compressed archive read in order): members with their sha256 and, for small
 /// ones, their bytes, so metadata needs no second pass.
 public struct TarStreamParser {
@@ -186,6 +197,9 @@ public struct TarStreamParser {
     private var pax: [String: String] = [:]
     private var longName: String?
     private var longLink: String?
+    /// Gets the data of the members it accepts.
+    public var visitor: (any TarMemberVisitor)?
+    private var visiting = false
 
     /// - Parameters:
     ///   - hashing: sha256 every regular member.
@@ -197,7 +211,7 @@ public struct TarStreamParser {
         self.captureBudget = captureBudget
     }
 
-    public mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(StoreError) {
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) throws {
         var rest = bytes[...]
         while !rest.isEmpty {
             switch self.state {
@@ -216,10 +230,11 @@ public struct TarStreamParser {
                 let take = Int(min(remaining, Int64(rest.count)))
                 let piece = UnsafeRawBufferPointer(rebasing: rest.prefix(take))
                 self.hasher?.update(piece)
+                if self.visiting { try self.visitor?.data(piece) }
                 if self.special != nil { self.special!.1 += piece } else if self.current?.content != nil { self.current!.content! += piece }
                 rest = rest.dropFirst(take)
                 self.offset += Int64(take)
-                if remaining == Int64(take) { self.finishMember() } else { self.state = .data(remaining - Int64(take)) }
+                if remaining == Int64(take) { try self.finishMember() } else { self.state = .data(remaining - Int64(take)) }
             case .padding(let remaining):
                 let take = Int(min(remaining, Int64(rest.count)))
                 rest = rest.dropFirst(take)
@@ -236,7 +251,7 @@ public struct TarStreamParser {
         }
     }
 
-    private mutating func startMember() throws(StoreError) {
+    private mutating func startMember() throws {
         let block = self.header
         if block.allSatisfy({ $0 == 0 }) {
             self.state = .end
@@ -275,12 +290,13 @@ public struct TarStreamParser {
             }
             self.current = Member(entry: entry, sha256: nil, content: content)
             self.hasher = regular && self.hashing ? SHA256() : nil
+            self.visiting = regular ? try self.visitor?.begin(entry) ?? false : false
         }
         self.state = .data(size)
-        if size == 0 { self.finishMember() }
+        if size == 0 { try self.finishMember() }
     }
 
-    private mutating func finishMember() {
+    private mutating func finishMember() throws {
         let size: Int64
         if let (typeflag, bytes) = self.special {
             size = Int64(bytes.count)
@@ -294,6 +310,10 @@ public struct TarStreamParser {
         } else if var member = self.current {
             size = member.entry.size
             member.sha256 = self.hasher?.hexDigest()
+            if self.visiting {
+                self.visiting = false
+                try self.visitor?.end()
+            }
             self.members.append(member)
             self.current = nil
             self.hasher = nil

@@ -10,6 +10,15 @@ public struct TarReader: Sendable {
         public var size: Int64
         public var dataOffset: Int64
         public var linkName: String
+
+        public init(name: String, kind: TarHeader.Kind?, typeflag: UInt8, size: Int64, dataOffset: Int64, linkName: String) {
+            self.name = name
+            self.kind = kind
+            self.typeflag = typeflag
+            self.size = size
+            self.dataOffset = dataOffset
+            self.linkName = linkName
+        }
     }
 
     public let path: String

@@ -10,11 +10,13 @@ struct LoadCommand: AsyncParsableCommand {
         commandName: "load",
         abstract: "Push every image of a bundle into a registry, under a namespace.",
         discussion: """
-            Reads a bundle from ferry save (BUNDLE.tar), an OCI layout (oci:DIR), a docker save archive (old or new \
-            layout) or a skopeo docker-archive/oci-archive file in place, without extracting it, and pushes every \
+            Reads a bundle from ferry save (BUNDLE.tar, .tar.zst, .tar.gz), an OCI layout (oci:DIR), a docker save \
+            archive (old or new layout, also piped through gzip or zstd) or a skopeo docker-archive/oci-archive file \
+            in place, without extracting it, and pushes every \
             image its index.json (or a docker archive's manifest.json RepoTags) names, in parallel, with the manifest \
             digests of the source (a docker archive's uncompressed layers are gzip-compressed on the way, as docker \
-            push does). \
+            push does). A compressed bundle is read at any blob through its frame index; a foreign compressed \
+            archive is read front to back twice (once to plan, once to push), never decompressed to disk. \
             Blobs the registry already has are skipped, blobs another image of the same load put in another \
             repository are mounted, big blobs go in --upload-chunk-size pieces (so proxies with body limits are no \
             obstacle; a 413 lowers the size on its own). After an interruption the same command goes on from the \
@@ -29,6 +31,8 @@ struct LoadCommand: AsyncParsableCommand {
 
             Examples:
               ferry load akko.tar --to registry.corp.example/akko --map loaded.json
+              ferry load akko-images.tar.zst --to registry.corp.example/akko
+              ferry load images-from-docker-save.tar.gz --to registry.corp.example/akko
               ferry load akko.tar --to 10.0.0.5:5000/akko --layout flat --creds ci:pw
               ferry load akko.tar --to reg.corp.example/akko --ca-cert corp-ca.pem
               ferry load oci:./mirror --to reg.corp.example --upload-chunk-size 16MiB
@@ -36,7 +40,7 @@ struct LoadCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("A bundle from ferry save (BUNDLE.tar), an OCI layout (oci:DIR), or a docker save / skopeo archive.", valueName: "bundle"))
+    @Argument(help: ArgumentHelp("A bundle from ferry save (.tar, .tar.zst, .tar.gz), an OCI layout (oci:DIR), or a docker save / skopeo archive (plain, gzip or zstd).", valueName: "bundle"))
     var bundle: String
 
     @OptionGroup var target: TargetOptions
