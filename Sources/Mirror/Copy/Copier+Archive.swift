@@ -43,7 +43,10 @@ extension Copier {
             missing.sort { sequential.position(of: $0.digest) < sequential.position(of: $1.digest) }
             sequential.start(lending: Dictionary(missing.map { ($0.digest, 1) }, uniquingKeysWith: +), window: options.jobs)
         }
-        let bytes = try await Self.concurrently(missing, jobs: options.jobs) { blob in
+        // Copied blobs land unsynced, as fetched ones do (see `OCILayout.beginUnsynced`).
+        try layout.beginUnsynced(missing.map(\.digest))
+        var bytes: Int64 = 0
+        try await forEachConcurrently(missing, jobs: options.jobs) { blob in
             try await blobs.lend(blob, of: name) { region in
                 let temp = layout.temporaryPath(blob.digest)
                 options.progress?(ProgressEvent(id: blob.digest.description, kind: .started(total: blob.size)))
@@ -53,17 +56,8 @@ extension Copier {
                 options.progress?(ProgressEvent(id: blob.digest.description, kind: .finished))
                 return blob.size
             }
-        }
-        for manifest in plan.manifests + [plan.top] {
-            try layout.writeBlob(manifest.raw.bytes, digest: manifest.digest)
-        }
-        var descriptor = plan.top.descriptor
-        var annotations: [String: String] = [:]
-        annotations[AnnotationKey.refName] = tag ?? local.name?.description
-        annotations[AnnotationKey.containerdImageName] = local.name?.description
-        descriptor.annotations = annotations.isEmpty ? nil : annotations
-        try layout.addToIndex(descriptor)
-        options.progress?(ProgressEvent(id: name.description, kind: .imageFinished(reference: name.description)))
+        } collect: { bytes += $0 }
+        try self.finishLayout(layout, plan: plan, name: local.name, tag: tag, options: options)
         return CopyResult(
             source: source.description, destination: "oci:\(path)" + (tag.map { ":" + $0 } ?? ""),
             digest: plan.top.digest.description, mediaType: plan.top.raw.mediaType.rawValue,
@@ -133,7 +127,9 @@ extension Copier {
         }
         guard !Verifier.isDirectory(output) else { throw MirrorError(.usage, "\(output) is a directory; an archive is a file (for a layout directory write oci:\(output))") }
 
-        let contents = try SingleImageArchive(image: plan, refName: refName, fullName: fullName, repoTags: repoTags, platform: options.platform)
+        let docker = if case .dockerArchive = destination { true } else { false }
+        let contents = try SingleImageArchive(
+            image: plan, refName: refName, fullName: fullName, repoTags: repoTags, platform: options.platform, requireDockerImage: docker)
         let id = name?.description ?? source.description
         options.progress?(ProgressEvent(id: id, kind: .planned(total: contents.blobs.reduce(0) { $0 + $1.size })))
         let state = BundleState(output: output)
@@ -154,13 +150,13 @@ extension Copier {
         }
         // Verified blobs are marked done only after the archive's data is synced (see `DoneMarker`).
         let marker = DoneMarker(state: state)
-        let bytes: Int64
+        var bytes: Int64 = 0
         do {
-            bytes = try await Self.concurrently(work, jobs: options.jobs) { member in
+            try await forEachConcurrently(work, jobs: options.jobs) { member in
                 let fetched = try await fill(member, state, contents.plan)
                 marker.finished(member.digest!, size: member.header.size)
                 return fetched
-            }
+            } collect: { bytes += $0 }
         } catch {
             marker.flush()
             throw error
@@ -204,23 +200,6 @@ extension Copier {
         guard result.input.sha256 == blob.digest.hex, result.input.size == blob.size else {
             if let temp { unlink(temp) }
             throw MirrorError(.failed, "\(region.path): the bytes of \(blob.digest) at offset \(region.offset) are \(result.input); the archive is damaged: run ferry verify on it")
-        }
-    }
-
-    /// Runs `body` on every item, at most `jobs` at once; the first failure cancels the rest. Returns the sum.
-    static func concurrently<T: Sendable>(_ items: [T], jobs: Int, _ body: @escaping @Sendable (T) async throws -> Int64) async throws -> Int64 {
-        try await withThrowingTaskGroup(of: Int64.self) { group in
-            var pending = items[...]
-            var total: Int64 = 0
-            for _ in 0..<max(1, jobs) {
-                guard let next = pending.popFirst() else { break }
-                group.addTask { try await body(next) }
-            }
-            while let done = try await group.next() {
-                total += done
-                if let next = pending.popFirst() { group.addTask { try await body(next) } }
-            }
-            return total
         }
     }
 }

@@ -27,7 +27,7 @@ extension Copier {
         for (digest, file) in outcome.files {
             try layout.commit(temporary: file, as: digest)
         }
-        try self.finishLayout(layout, plan: outcome.plan, reference: reference, tag: tag, options: options)
+        try self.finishLayout(layout, plan: outcome.plan, name: reference, tag: tag, options: options)
         var result = CopyResult(
             source: "docker://\(reference)", destination: "oci:\(path)" + (tag.map { ":" + $0 } ?? ""),
             digest: outcome.plan.top.digest.description, mediaType: outcome.plan.top.raw.mediaType.rawValue,
@@ -53,18 +53,20 @@ extension Copier {
             plan, from: source, described: "oci:\(path)" + (tag.map { ":" + $0 } ?? ""), to: target, compression: compression, options: options)
     }
 
-    /// Recodes into the spool, pushes the rewritten image, and drops the recoded files once they are in.
+    /// Recodes into the spool, pushes the rewritten image, and drops the recoded files, pushed or not (a rerun recodes
+    /// again; what the registry already took is skipped by digest).
     private func pushRecompressed(
         _ plan: ImagePlan, from source: any PushSource, described: String, to target: Reference, compression: LayerCompression, options: CopyOptions
     ) async throws -> CopyResult {
-        let recoder = LayerRecoder(
-            compression: compression, source: source, directory: RegistryBlobSource.defaultSpool() + "/recoded", progress: options.progress)
+        // A directory of this run's own: its files are removed once pushed, and no other run may be pushing them.
+        let directory = RegistryBlobSource.defaultSpool() + "/recoded-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        let recoder = LayerRecoder(compression: compression, source: source, directory: directory, progress: options.progress)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let outcome = try await recoder.recode(plan, jobs: Self.recodeJobs(options))
         let upload = UploadOptions(attempts: options.registry.retry.attempts, journal: UploadJournal(directory: UploadJournal.defaultDirectory()), stallTimeout: options.download.stallTimeout)
         let push = PushOptions(jobs: options.jobs, registry: options.registry, upload: upload, progress: options.progress)
         let pushed = try await Pusher(engine: self.engine).push(
             [PushItem(plan: outcome.plan, target: target)], from: RecodedSource(files: outcome.files, fallback: source), options: push)
-        recoder.forget(outcome)
         var result = CopyResult(
             source: described, destination: "docker://\(target)", digest: outcome.plan.top.digest.description,
             mediaType: outcome.plan.top.raw.mediaType.rawValue, blobsFetched: pushed.blobsUploaded,
@@ -90,8 +92,9 @@ extension Copier {
         min(options.jobs, max(2, ProcessInfo.processInfo.activeProcessorCount + 1))
     }
 
-    /// Writes an image's manifests (children first) and names it in `index.json`.
-    func finishLayout(_ layout: OCILayout, plan: ImagePlan, reference: Reference, tag: String?, options: CopyOptions) throws {
+    /// Writes an image's manifests (children first) and names it in `index.json`: by `tag`, else its full name, and
+    /// by its full name for containerd; an image without a name (from an untagged archive entry) is listed unnamed.
+    func finishLayout(_ layout: OCILayout, plan: ImagePlan, name: Reference?, tag: String?, options: CopyOptions) throws {
         for manifest in plan.manifests {
             try layout.writeBlob(manifest.raw.bytes, digest: manifest.digest)
         }
@@ -99,11 +102,12 @@ extension Copier {
             try layout.writeBlob(plan.top.raw.bytes, digest: plan.top.digest)
         }
         var descriptor = plan.top.descriptor
-        descriptor.annotations = [
-            AnnotationKey.refName: tag ?? reference.description,
-            AnnotationKey.containerdImageName: reference.description,
-        ]
+        var annotations: [String: String] = [:]
+        annotations[AnnotationKey.refName] = tag ?? name?.description
+        annotations[AnnotationKey.containerdImageName] = name?.description
+        descriptor.annotations = annotations.isEmpty ? nil : annotations
         try layout.addToIndex(descriptor)
-        options.progress?(ProgressEvent(id: reference.description, kind: .imageFinished(reference: reference.description)))
+        let id = (name ?? plan.source).description
+        options.progress?(ProgressEvent(id: id, kind: .imageFinished(reference: id)))
     }
 }

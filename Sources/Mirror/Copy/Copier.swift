@@ -50,7 +50,7 @@ public struct Copier: Sendable {
         let fetcher = LayoutBlobFetcher(client: client, repository: reference.repository, layout: layout, progress: options.progress, download: options.download)
         let stats = try await fetcher.fetchAll(plan.blobs, jobs: options.jobs)
 
-        try self.finishLayout(layout, plan: plan, reference: reference, tag: tag, options: options)
+        try self.finishLayout(layout, plan: plan, name: reference, tag: tag, options: options)
         return CopyResult(
             source: "docker://\(reference)",
             destination: "oci:\(path)" + (tag.map { ":" + $0 } ?? ""),

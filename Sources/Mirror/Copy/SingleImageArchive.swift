@@ -14,7 +14,9 @@ struct SingleImageArchive {
     ///   - refName: `org.opencontainers.image.ref.name` (the TAG of `oci-archive:FILE:TAG`, or a full name).
     ///   - fullName: `io.containerd.image.name`, when the image has a full name.
     ///   - repoTags: `manifest.json` RepoTags (`docker-archive:FILE:REPO:TAG`).
-    init(image: ImagePlan, refName: String?, fullName: Reference?, repoTags: [Reference], platform: PlatformChoice) throws {
+    ///   - requireDockerImage: for `docker-archive:`, refuse an image `docker load` could not load (an artifact,
+    ///     or no runnable platform), instead of writing an archive whose `manifest.json` is empty.
+    init(image: ImagePlan, refName: String?, fullName: Reference?, repoTags: [Reference], platform: PlatformChoice, requireDockerImage: Bool = false) throws {
         var top = image.top.descriptor
         var annotations: [String: String] = [:]
         if let refName { annotations[AnnotationKey.refName] = refName }
@@ -24,7 +26,11 @@ struct SingleImageArchive {
 
         var entries: [DockerArchiveEntry] = []
         var repositories: [String: [String: String]] = [:]
-        if let (config, layers) = try BundleContents.dockerImage(image, platform: platform) {
+        let loadable = try BundleContents.dockerImage(image, platform: platform)
+        if loadable == nil && requireDockerImage {
+            throw MirrorError(.usage, "\(image.source) is not an image docker load can load (an artifact, or no runnable platform); write it as oci-archive:FILE instead")
+        }
+        if let (config, layers) = loadable {
             entries.append(DockerArchiveEntry(
                 config: "blobs/sha256/\(config.hex)", repoTags: repoTags.map(\.familiar), layers: layers.map { "blobs/sha256/\($0.hex)" }))
             for tag in repoTags {

@@ -66,7 +66,8 @@ struct LayerRecoder: Sendable {
     /// One layer: lent by the source (a spooled download, a layout file, a bundle member), recoded into a partial
     /// file, checked, then renamed to its new digest.
     private func recode(_ layer: Descriptor, of image: Reference, diffID: Digest?) async throws -> Descriptor {
-        let partial = "\(self.directory)/\(layer.digest.hex).\(self.tag).partial"
+        // Unique per run: two copies recoding the same base layer at once must not write into one file.
+        let partial = "\(self.directory)/\(layer.digest.hex).\(self.tag).\(getpid())-\(UInt32.random(in: 0 ... .max)).partial"
         let pipeline = Pipeline(decoding: .detect, encoding: self.compression.encoding)
         let result: PipelineResult = try await self.source.lend(layer, of: image) { region in
             self.progress?(ProgressEvent(id: layer.digest.description, kind: .started(total: region.size)))
@@ -74,7 +75,9 @@ struct LayerRecoder: Sendable {
                 base: try FileSource(path: region.path, offset: region.offset, length: region.size),
                 id: layer.digest.description, progress: self.progress)
             do {
-                return try await pipeline.run(from: input, to: try FileSink(path: partial))
+                // Synced before the rename: a recoded layer is renamed into a layout's blobs/ and named in a memo, and
+                // after a power loss neither may point at bytes that never reached the disk.
+                return try await pipeline.run(from: input, to: try FileSink(path: partial, sync: true))
             } catch let error as CodecError {
                 unlink(partial)
                 throw MirrorError(.failed, "\(image): layer \(layer.digest) cannot be recompressed: \(error.message)")
@@ -129,19 +132,6 @@ struct LayerRecoder: Sendable {
         switch self.compression {
         case .gzip(let level): "gzip-\(level)"
         case .zstd(let level): "zstd-\(level)"
-        }
-    }
-
-    /// Removes recoded files and their memos once the destination has them.
-    func forget(_ outcome: Outcome) {
-        for file in outcome.files.values { unlink(file) }
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: self.directory) else { return }
-        let produced = Set(outcome.files.keys.map(\.hex))
-        for name in names where name.hasSuffix(".\(self.tag).json") {
-            if let memo = FileManager.default.contents(atPath: "\(self.directory)/\(name)"),
-                let new = try? JSONDecoder().decode(Descriptor.self, from: memo), produced.contains(new.digest.hex) {
-                unlink("\(self.directory)/\(name)")
-            }
         }
     }
 

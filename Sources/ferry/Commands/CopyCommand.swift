@@ -12,20 +12,25 @@ struct CopyCommand: AsyncParsableCommand {
             Blobs download in parallel, are sha256-checked as they stream, and land only when verified.
             Run the same command again after an interruption to continue.
 
+            Archives are read in place: Ferry bundles (.tar, .tar.zst, .tar.gz), oci-archive files, docker save \
+            archives (old and new layouts, also piped through gzip or zstd) and skopeo's docker-archive files. A \
+            docker archive's uncompressed layers are gzip-compressed on the way, so a pushed image gets the manifest \
+            docker push would give it. Archives written here are bundles of one image (an OCI layout and a docker \
+            load archive at once).
+
+            --dest-compress rewrites layers into gzip or zstd from docker:// to oci: or docker://, and from oci: to \
+            docker://: the image gets new layer and manifest digests, its config (and so its DiffIDs) stays; with \
+            zstd a Docker manifest becomes an OCI one, as Docker's format has no zstd layer type.
+
             Examples:
               ferry copy docker://registry.example.com/app:1.2 oci:./app-layout
               ferry copy --platform linux/arm64 docker://quay.io/keycloak/keycloak:26.2.4 oci:./kc:26.2.4
               ferry copy --tls-verify=false docker://127.0.0.1:5000/nginx:latest oci:/tmp/nginx
               ferry copy docker-archive:saved.tar:nginx:1.27 docker://registry.corp.example/nginx:1.27
-              ferry copy docker-archive:saved.tar:@1 docker://registry.corp.example/tools/untagged:1
+              ferry copy docker-archive:saved.tar.gz:@1 docker://registry.corp.example/tools/untagged:1
               ferry copy oci-archive:app.tar:1.2 oci:./app-layout
               ferry copy docker://registry.example.com/app:1.2 oci-archive:app.tar:1.2
               ferry copy docker://registry.example.com/app:1.2 docker-archive:app.tar:app:1.2
-
-            Archives are read in place: Ferry bundles, oci-archive files, docker save archives (old and \
-            new layouts) and skopeo's docker-archive files. A docker archive's uncompressed layers are \
-            gzip-compressed on the way, so a pushed image gets the manifest docker push would give it. \
-            Archives written here are bundles of one image (an OCI layout and a docker load archive at once).
               ferry copy --dest-compress zstd docker://registry.example.com/app:1.2 docker://mirror.internal/app:1.2-zstd
             """
     )
@@ -36,7 +41,7 @@ struct CopyCommand: AsyncParsableCommand {
     @Argument(help: "Destination: docker://HOST/REPO:TAG, oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REPO:TAG].")
     var destination: String
 
-    @Option(help: ArgumentHelp("Rewrite layers into this compression on the way (gzip or zstd); the image gets a new digest, its DiffIDs stay.", valueName: "format"))
+    @Option(help: ArgumentHelp("Rewrite layers into gzip or zstd on the way (docker:// to oci: or docker://, oci: to docker://); new digests, same DiffIDs.", valueName: "format"))
     var destCompress: String?
 
     @Option(help: ArgumentHelp("Level for --dest-compress (gzip 1-9, default 6; zstd 1-19, default 3).", valueName: "n"))
