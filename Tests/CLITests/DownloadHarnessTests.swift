@@ -12,80 +12,8 @@ import Testing
 // `ferry copy` runs with JSON progress, the partial file's journal, and /proc/net/tcp sampling.
 
 extension DL {
-    /// `ferry-testkit proxy` between `ferry` and a registry: faults in, counters out (its `/__testkit/` control API).
-    final class Proxy: Sendable {
-        let process: ChildProcess
-        /// `127.0.0.1:PORT`.
-        let address: String
-        private let work: TemporaryDirectory
-
-        private init(process: ChildProcess, address: String, work: TemporaryDirectory) {
-            self.process = process
-            self.address = address
-            self.work = work
-        }
-
-        /// Starts a proxy to `upstream` (`HOST:PORT`) with `--fault` specs, once it printed `listening HOST:PORT`.
-        static func start(upstream: String, faults: [String] = [], listen: String = "127.0.0.1:0") async throws -> DL.Proxy {
-            let work = try TemporaryDirectory(prefix: "ferry-proxy-")
-            var argv = [try Binaries.testkit.path, "proxy", "--listen", listen, "--upstream", upstream]
-            for fault in faults { argv += ["--fault", fault] }
-            let child = try ChildProcess(argv, stdoutFile: work.appending("stdout"), stderrFile: work.appending("stderr"))
-            let deadline = ContinuousClock.now + .seconds(20)
-            while ContinuousClock.now < deadline {
-                if let line = child.stdout().split(separator: "\n").first(where: { $0.hasPrefix("listening ") }) {
-                    let address = String(line.dropFirst("listening ".count)).trimmingCharacters(in: .whitespaces)
-                    return DL.Proxy(process: child, address: address, work: work)
-                }
-                guard child.isRunning else { break }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            child.stop()
-            throw TestSupportError("ferry-testkit proxy did not start: \(child.stdout()) \(child.stderr())")
-        }
-
-        func stop() { self.process.stop() }
-
-        struct ClassStats: Decodable, Sendable {
-            var requests: Int
-            var responseBodyBytes: Int
-        }
-
-        struct Stats: Decodable, Sendable {
-            var connectionsAccepted: Int
-            var openConnections: Int
-            var maxOpenConnections: Int
-            var requests: Int
-            var responseBodyBytes: Int
-            var byClass: [String: ClassStats]
-            var statuses: [String: Int]
-            var faultsApplied: [String: Int]
-            var held: Int
-
-            var blobBytes: Int { self.byClass["blobs"]?.responseBodyBytes ?? 0 }
-            var blobRequests: Int { self.byClass["blobs"]?.requests ?? 0 }
-            func status(_ code: Int) -> Int { self.statuses[String(code)] ?? 0 }
-        }
-
-        func stats() async throws -> Stats {
-            let result = try await ProcessRunner.check(["curl", "-sS", "--max-time", "10", "http://\(self.address)/__testkit/stats"])
-            return try JSONDecoder().decode(Stats.self, from: result.stdout)
-        }
-
-        /// Replaces the fault list (JSON array of fault objects).
-        func setFaults(_ json: String) async throws {
-            try await ProcessRunner.check(["curl", "-sS", "--fail", "--max-time", "10", "-X", "POST", "--data-binary", json, "http://\(self.address)/__testkit/faults"])
-        }
-
-        /// Clears faults and counters, releases held requests.
-        func reset() async throws {
-            try await ProcessRunner.check(["curl", "-sS", "--fail", "--max-time", "10", "-X", "POST", "http://\(self.address)/__testkit/reset"])
-        }
-
-        func releaseHeld() async throws {
-            try await ProcessRunner.check(["curl", "-sS", "--fail", "--max-time", "10", "-X", "POST", "http://\(self.address)/__testkit/release"])
-        }
-    }
+    /// The fault proxy between `ferry` and a registry.
+    typealias Proxy = FaultProxy
 }
 
 extension DL {

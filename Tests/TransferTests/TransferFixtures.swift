@@ -46,56 +46,8 @@ struct BlobFixture: Sendable {
     }
 }
 
-/// `ferry-testkit proxy` in front of the registry, for faults (hold, throttle) and counters.
-final class TestProxy: Sendable {
-    let process: ChildProcess
-    let address: String
-    private let work: TemporaryDirectory
-
-    private init(process: ChildProcess, address: String, work: TemporaryDirectory) {
-        self.process = process
-        self.address = address
-        self.work = work
-    }
-
-    static func start(upstream: String, faults: [String] = []) async throws -> TestProxy {
-        let work = try TemporaryDirectory(prefix: "ferry-proxy-")
-        var argv = [try Binaries.testkit.path, "proxy", "--listen", "127.0.0.1:0", "--upstream", upstream]
-        for fault in faults { argv += ["--fault", fault] }
-        let child = try ChildProcess(argv, stdoutFile: work.appending("stdout"), stderrFile: work.appending("stderr"))
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline {
-            if let line = child.stdout().split(separator: "\n").first(where: { $0.hasPrefix("listening ") }) {
-                return TestProxy(process: child, address: String(line.dropFirst("listening ".count)).trimmingCharacters(in: .whitespaces), work: work)
-            }
-            guard child.isRunning else { break }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        child.stop()
-        throw TestSupportError("ferry-testkit proxy did not start: \(child.stderr())")
-    }
-
-    func stop() { self.process.stop() }
-
-    struct Stats: Decodable, Sendable {
-        var connectionsAccepted: Int
-        /// Includes the connection asking for the stats.
-        var openConnections: Int
-        var maxOpenConnections: Int
-        var requests: Int
-        var responseBodyBytes: Int
-        var held: Int
-    }
-
-    func stats() async throws -> Stats {
-        let r = try await ProcessRunner.check(["curl", "-sS", "--max-time", "10", "http://\(self.address)/__testkit/stats"])
-        return try JSONDecoder().decode(Stats.self, from: r.stdout)
-    }
-
-    func releaseHeld() async throws {
-        try await ProcessRunner.check(["curl", "-sS", "--fail", "--max-time", "10", "-X", "POST", "http://\(self.address)/__testkit/release"])
-    }
-}
+/// The fault proxy in front of the registry, for faults (hold, throttle) and counters.
+typealias TestProxy = FaultProxy
 
 func sha256Hex(_ bytes: [UInt8]) -> String {
     var h = SHA256()
