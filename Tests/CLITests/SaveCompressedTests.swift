@@ -192,6 +192,17 @@ import Testing
         cases.append(("flipped.tar.\(ext)", flipped))
         // Cut in the middle: no index at the end, and the stream stops inside a frame.
         cases.append(("cut.tar.\(ext)", Array(good[0..<good.count / 2])))
+        // A footer claiming 2^32 - 1 frames (zstd: Number_Of_Frames; gzip: the count after Index_Size).
+        var count = good
+        let countAt = ext == "zst" ? good.count - 9 : good.count - 42 + 24
+        for i in 0..<4 { count[countAt + i] = 0xff }
+        cases.append(("count.tar.\(ext)", count))
+        if ext == "gz" {
+            // Index_Size of 2^64 - 1: once a trap in every reader (verify, load, images, chart scans).
+            var size = good
+            for i in 16..<24 { size[good.count - 42 + i] = 0xff }
+            cases.append(("indexsize.tar.\(ext)", size))
+        }
 
         for (name, bytes) in cases {
             let path = try write(name, bytes)
@@ -204,6 +215,58 @@ import Testing
             #expect(load.status != 0, "\(name): load accepted it")
             #expect(!load.stderrString.contains("Fatal error"), "\(name): \(load.stderrString)")
         }
+    }
+
+    @Test("--compress-level is refused for a plain .tar and outside each format's levels, before any registry is asked")
+    func compressLevelChecked() async throws {
+        let cli = try CLI()
+        let dir = try TemporaryDirectory()
+        // Nothing listens on 127.0.0.1:1: a check that came after resolving the image would fail with exit 1, not 2.
+        for (output, level) in [("a.tar", "3"), ("b.tar.zst", "0"), ("c.tar.zst", "20"), ("d.tar.gz", "0"), ("e.tar.gz", "10")] {
+            let path = dir.appending(output).path
+            let save = try await cli.run(["save", "--quiet", "--compress-level", level, "-o", path, "127.0.0.1:1/demo/app:1.0"])
+            #expect(save.status == 2, "\(output) at level \(level): \(save.status) \(save.stderrString)")
+            #expect(save.stderrString.contains("--compress-level"), "\(output): \(save.stderrString)")
+            #expect(!FileManager.default.fileExists(atPath: path + ".partial"), "\(output): a partial bundle was started")
+        }
+        // The ends of the ranges are accepted.
+        let source = try await LoadSource.launch()
+        defer { source.registry.stop() }
+        for (output, level) in [("top.tar.gz", "9"), ("low.tar.zst", "1")] {
+            let path = source.work.appending(output).path
+            let save = try await cli.run(["save", "--quiet", "--compress-level", level, "-o", path, source.toolRef])
+            #expect(save.status == 0, "\(output) at level \(level): \(save.stderrString)")
+        }
+    }
+
+    @Test("a sink that fails (the file size limit as a full disk) stops the downloads in flight instead of finishing them")
+    func failingSinkStopsDownloads() async throws {
+        let registry = try await RegistryLauncher.launch(.http)
+        defer { registry.stop() }
+        let work = try TemporaryDirectory()
+        let layer = 3_000_000
+        let image = try ImageBuilder.write(
+            ImageSpec(layers: [LayerSpec(size: layer), LayerSpec(size: layer), LayerSpec(size: layer), LayerSpec(size: layer)], mediaTypes: .docker, seed: 41),
+            to: work.appending("img"), tag: "1.0")
+        try await Seeder(registry).push(image, to: "demo/big", tag: "1.0")
+        // 1 MB/s a connection: a layer takes seconds, while a failure reaches the downloads in milliseconds.
+        let proxy = try await DL.Proxy.start(upstream: registry.address, faults: ["throttle=1000000,path=/blobs/"])
+        defer { proxy.stop() }
+        let cli = try CLI()
+        let bundle = work.appending("s.tar.zst").path
+        // Every file ferry writes may grow to 5 MiB (dash counts 512-byte blocks): each staged layer fits, the bundle
+        // does not, so writing the second layer into it fails with EFBIG, as a full disk would fail it. SIGXFSZ is
+        // ignored (inherited across exec) so that the write fails instead of the process being killed.
+        let ferry = try Binaries.ferry.path
+        let script = "trap '' XFSZ; ulimit -f 10240; exec '\(ferry)' save --quiet --jobs 2 --connections 1 -o '\(bundle)' '\(proxy.address)/demo/big:1.0'"
+        let save = try await ProcessRunner.run(["sh", "-c", script], environment: ["HOME": cli.home.path, "REGISTRY_AUTH_FILE": "", "DOCKER_CONFIG": ""])
+        #expect(save.status != 0, "the save succeeded past the file size limit")
+        #expect(!save.stderrString.contains("Fatal error"), "\(save.stderrString)")
+        #expect(!FileManager.default.fileExists(atPath: bundle))
+        // Two layers were written when the sink failed, and the next two had just started: stopped at once they add
+        // little; finished (the writer waiting for the next whole blob while the other runs on) they add 6 MB.
+        let stats = try await proxy.stats()
+        #expect(stats.blobBytes < 3 * layer, "\(stats.blobBytes) blob bytes served after the sink failed at about \(2 * layer)")
     }
 }
 

@@ -73,4 +73,89 @@ import Testing
         #expect(try GzipDecoder.decompress(index.encoded(.gzip)).isEmpty)
         #expect(try ZstdDecoder.decompress(index.encoded(.zstd)).isEmpty)
     }
+
+    // MARK: hostile indexes
+
+    /// A sparse file of `size` bytes ending in `tail` (with `head` at `headAt`, when given): what a crafted index
+    /// looks like to the reader, without the disk it claims.
+    static func sparse(_ path: String, size: Int64, tail: [UInt8], head: (Int64, [UInt8])? = nil) throws {
+        let fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0o644)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        try #require(ftruncate(fd, off_t(size)) == 0)
+        if let (at, bytes) = head { try #require(pwrite(fd, bytes, bytes.count, off_t(at)) == bytes.count) }
+        try #require(pwrite(fd, tail, tail.count, off_t(size - Int64(tail.count))) == tail.count)
+    }
+
+    /// Reads the index of `path` and returns the error it is refused with (a trap or an exhausted memory fails the run).
+    static func refusal(_ path: String, _ format: CompressionFormat) -> StoreError? {
+        let fd = open(path, O_RDONLY)
+        defer { close(fd) }
+        var st = stat()
+        fstat(fd, &st)
+        do {
+            _ = try FrameIndex.read(fd, fileSize: Int64(st.st_size), format: format, path: path)
+            return nil
+        } catch { return error }
+    }
+
+    static func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+
+    @Test("a gzip footer whose Index_Size is 2^63 or more is refused as corrupt, not trapped on")
+    func gzipHugeIndexSize() throws {
+        let dir = try TemporaryDirectory()
+        var index = FrameIndex()
+        index.append(FrameBoundary(contentOffset: 1024, outputOffset: 100))
+        for claimed in [UInt64.max, UInt64(1) << 63, UInt64(Int64.max)] {
+            var encoded = index.encoded(.gzip)
+            let footer = encoded.count - 42
+            encoded.replaceSubrange((footer + 16)..<(footer + 24), with: Self.le(claimed))
+            let path = dir.path + "/huge-\(claimed).tar.gz"
+            try Data([UInt8](repeating: 7, count: 100) + encoded).write(to: URL(fileURLWithPath: path))
+            let error = try #require(Self.refusal(path, .gzip), "Index_Size \(claimed) was accepted")
+            #expect(error.code == .corrupt)
+            #expect(error.message.contains("frame index"), "\(error)")
+        }
+    }
+
+    @Test("a frame count of 2^32 - 1 in a sparse 40 GB file is refused before the table is read", arguments: [CompressionFormat.zstd, .gzip])
+    func hugeFrameCount(_ format: CompressionFormat) throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path + "/count.tar.x"
+        let count = UInt32.max
+        let size: Int64 = 40 << 30
+        switch format {
+        case .zstd:
+            try Self.sparse(path, size: size, tail: Self.le(count) + [0] + Self.le(UInt32(0x8F92_EAB1)))
+        case .gzip:
+            // An Index_Size that matches the count exactly, so only the count's bound refuses it.
+            let members = (UInt64(count) + 7999) / 8000
+            let claimed = UInt64(count) * 8 + members * 26
+            var footer: [UInt8] = [0x1f, 0x8b, 8, 0x04, 0, 0, 0, 0, 0, 255] + Self.le(UInt16(20)) + [0x46, 0x65] + Self.le(UInt16(16))
+            footer += Self.le(claimed) + Self.le(count) + Self.le(UInt32(0x8F92_EAB1)) + [0x03, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]
+            #expect(footer.count == 42)
+            try Self.sparse(path, size: size, tail: footer)
+        }
+        let error = try #require(Self.refusal(path, format))
+        #expect(error.code == .corrupt)
+        #expect(error.message.contains("\(count) frames"), "\(error)")
+    }
+
+    @Test("a table of the largest allowed count that is all zeros fails at its first entry")
+    func zeroTable() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path + "/zeros.tar.zst"
+        let count = FrameIndex.maxFrames
+        let table = Int64(8 + count * 8 + 9)
+        let size = table + (1 << 20)
+        try Self.sparse(
+            path, size: size, tail: Self.le(UInt32(count)) + [0] + Self.le(UInt32(0x8F92_EAB1)),
+            head: (size - table, Self.le(UInt32(0x184D_2A5E)) + Self.le(UInt32(table - 8))))
+        let error = try #require(Self.refusal(path, .zstd))
+        #expect(error.code == .corrupt)
+        #expect(error.message.contains("frame 0 of the index is empty"), "\(error)")
+        // One over the bound is refused by its count.
+        try Self.sparse(path, size: size + 8, tail: Self.le(UInt32(count + 1)) + [0] + Self.le(UInt32(0x8F92_EAB1)))
+        #expect(Self.refusal(path, .zstd)?.message.contains("more than a frame index may list") == true)
+    }
 }

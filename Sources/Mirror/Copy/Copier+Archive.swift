@@ -158,10 +158,10 @@ extension Copier {
                 return fetched
             } collect: { bytes += $0 }
         } catch {
-            marker.flush()
+            try? marker.flush()  // the download's error is the one to report
             throw error
         }
-        marker.flush()
+        try marker.flush()
         try state.finish()
         options.progress?(ProgressEvent(id: id, kind: .imageFinished(reference: id)))
         return CopyResult(
@@ -176,16 +176,9 @@ extension Copier {
     /// One blob into a bundle member, segmented and journaled like `ferry save`.
     static func download(_ member: BundlePlan.Member, client: RegistryClient, repository: String, state: BundleState, plan: BundlePlan, options: CopyOptions) async throws -> Int64 {
         let digest = member.digest!
-        var download = SegmentedDownload(
-            id: digest.description, expectedSHA256: digest.hex, size: member.header.size, path: state.partial,
-            options: options.download, progress: options.progress, classify: RegistryError.retryAdvice)
-        download.extent = .init(baseOffset: member.dataOffset, fileSize: plan.archiveSize, journalPath: state.journalPath(digest.hex))
-        let locator = BlobLocator(client: client, repository: repository, digest: digest)
-        do {
-            return try await download.run { range in try await locator.fetch(range) }.fetchedBytes
-        } catch let e as TransferError {
-            throw MirrorError(.failed, "\(client.registry)/\(repository): \(e.message)")
-        }
+        let extent = SegmentedDownload.Extent(baseOffset: member.dataOffset, fileSize: plan.archiveSize, journalPath: state.journalPath(digest.hex))
+        return try await BlobFetch(client: client, repository: repository, digest: digest, size: member.header.size)
+            .run(into: state.partial, extent: extent, options: options)
     }
 
     /// Copies a region through the pipeline (hashing it on the way) and refuses it unless it is `blob`.

@@ -25,7 +25,7 @@ struct LocalImage: Sendable {
             if CompressedTarFile.format(of: try Self.archiveFile(path)) != nil {
                 return try await Self.openCompressed(path, reference: reference)
             }
-            let tar = try Self.safeTar(try Self.archiveFile(path))
+            let tar = try TarArchive.safe(path: try Self.archiveFile(path))
             // A Ferry bundle or a Docker 25+ save is also a docker archive, with index.json to plan from.
             guard !tar.contains("index.json") else {
                 return try Self.select(reference, in: try await ArchiveSource.opening(path))
@@ -43,13 +43,20 @@ struct LocalImage: Sendable {
         }
     }
 
-    /// `docker-archive:FILE.tar.gz|.tar.zst`: a Ferry compressed bundle through its index, anything else streamed
+    /// `docker-archive:FILE.tar.gz|.tar.zst`: a Ferry compressed bundle through its frame index, anything else streamed
     /// (`StreamedArchive`), pass 1 read once for choosing and planning.
     static func openCompressed(_ path: String, reference: String?) async throws -> LocalImage {
         let file: CompressedTarFile
         do { file = try CompressedTarFile(path: path) } catch { throw MirrorError(.failed, error.message) }
-        guard file.index == nil else { return try Self.select(reference, in: try await ArchiveSource.opening(path)) }
-        let all = try await offPool { try StreamedArchive(file, selected: []) }
+        let all: StreamedArchive
+        if file.index != nil {
+            // Seekable frames: a Ferry bundle (planned from index.json), or a docker save without one, read in order.
+            let source = try await ArchiveSource.opening(path)
+            guard let streamed = source.archive as? StreamedArchive else { return try Self.select(reference, in: source) }
+            all = streamed
+        } else {
+            all = try await offPool { try StreamedArchive(file, selected: []) }
+        }
         guard let entries = all.dockerEntries else {
             // Docker 25+ and OCI archives: planned from index.json.
             return try Self.select(reference, in: ArchiveSource(streamed: all))
@@ -65,20 +72,6 @@ struct LocalImage: Sendable {
         guard FileManager.default.fileExists(atPath: path) else { throw MirrorError(.usage, "\(path) does not exist") }
         guard !Verifier.isDirectory(path) else { throw MirrorError(.usage, "\(path) is a directory; an archive is a file (for a layout directory write oci:\(path))") }
         return path
-    }
-
-    /// The archive's members, refused when listing them found anything unsafe (see `TarArchive`).
-    static func safeTar(_ path: String) throws -> TarArchive {
-        let tar: TarArchive
-        do {
-            tar = try TarArchive(path: path)
-        } catch let e as StoreError {
-            throw MirrorError(.failed, "\(path): \(e.message)")
-        }
-        guard tar.problems.isEmpty else {
-            throw MirrorError(.failed, "\(path) is not safe to read:\n  " + tar.problems.sorted().joined(separator: "\n  ") + "\nrun ferry verify \(path) for a full report")
-        }
-        return tar
     }
 
     /// Which `manifest.json` entry `docker-archive:FILE[:REPO:TAG|:@N]` means (skopeo's `@N` counts from 0).

@@ -15,13 +15,13 @@ public struct ArchiveSource: PushSource {
         public var descriptor: Descriptor
     }
 
-    /// Opens `BUNDLE.tar`, `oci:DIR` or a layout directory.
+    /// Opens `BUNDLE.tar[.zst|.gz]`, a `docker save` archive (plain or compressed), `oci:DIR` or a layout directory.
     public init(opening location: String) throws {
         var path = location
         if path.hasPrefix("oci:") { path = String(path.dropFirst(4)) }
         if Verifier.isDirectory(path) {
             guard FileManager.default.fileExists(atPath: path + "/oci-layout"), FileManager.default.fileExists(atPath: path + "/index.json") else {
-                throw MirrorError(.usage, "\(path) is not an OCI image layout (it needs oci-layout and index.json)")
+                throw MirrorError(.usage, "\(path) is not an OCI image layout (it needs oci-layout and index.json); give the directory that holds them, or a bundle written by ferry save")
             }
             self.archive = DirectoryArchive(root: path)
             return
@@ -32,43 +32,35 @@ public struct ArchiveSource: PushSource {
         if CompressedTarFile.format(of: path) != nil {
             let file: CompressedTarFile
             do { file = try CompressedTarFile(path: path) } catch { throw MirrorError(.failed, error.message) }
-            guard file.index != nil else {
-                // docker save | gzip, tar | zstd: read forward only, in at most two passes (`StreamedArchive`).
-                self.archive = try StreamedArchive(file)
-                return
+            if file.index != nil {
+                // A Ferry compressed bundle: random access through its frame index.
+                let compressed: CompressedTarArchive
+                do {
+                    compressed = try CompressedTarArchive(path: path, hashing: false)
+                } catch let e as StoreError {
+                    throw MirrorError(.failed, e.message)  // it names the file
+                }
+                try TarMembers.requireSafe(compressed.problems, path: path)
+                if compressed.contains("index.json") {
+                    self.archive = compressed
+                    return
+                }
+                // No index.json: a docker save compressed into seekable frames, planned from manifest.json like
+                // the unindexed ones below, in order.
+                guard compressed.contains("manifest.json") else { throw Self.notAnImageArchive(path) }
             }
-            // A Ferry compressed bundle: random access through its frame index.
-            let compressed: CompressedTarArchive
-            do {
-                compressed = try CompressedTarArchive(path: path, hashing: false)
-            } catch let e as StoreError {
-                throw MirrorError(.failed, e.message)  // it names the file
-            }
-            guard compressed.problems.isEmpty else {
-                throw MirrorError(.failed, "\(path) is not safe to read:\n  " + compressed.problems.sorted().joined(separator: "\n  ") + "\nrun ferry verify \(path) for a full report")
-            }
-            guard compressed.contains("index.json") else {
-                throw MirrorError(.failed, "\(path) holds no index.json: it is not a Ferry bundle or an OCI image layout archive")
-            }
-            self.archive = compressed
+            // docker save | gzip, tar | zstd: read forward only, in at most two passes (`StreamedArchive`).
+            self.archive = try StreamedArchive(file)
             return
         }
-        let tar: TarArchive
-        do {
-            tar = try TarArchive(path: path)
-        } catch let e as StoreError {
-            throw MirrorError(.failed, "\(path): \(e.message)")
-        }
-        guard tar.problems.isEmpty else {
-            throw MirrorError(.failed, "\(path) is not safe to read:\n  " + tar.problems.sorted().joined(separator: "\n  ") + "\nrun ferry verify \(path) for a full report")
-        }
+        let tar = try TarArchive.safe(path: path)
         guard tar.contains("index.json") else {
             if tar.contains("manifest.json") {
                 // docker save before Docker 25, skopeo's docker-archive: planned from manifest.json (DockerArchive).
                 self.archive = try DockerArchive(tar)
                 return
             }
-            throw MirrorError(.failed, "\(path) is neither a Ferry bundle nor an OCI image layout (no index.json)")
+            throw Self.notAnImageArchive(path)
         }
         self.archive = tar
     }
@@ -104,7 +96,7 @@ public struct ArchiveSource: PushSource {
             throw MirrorError(.failed, "\(self.description): cannot tell what to push:\n  " + problems.joined(separator: "\n  ")
                 + "\nferry load needs full image names in index.json (io.containerd.image.name, or org.opencontainers.image.ref.name), as ferry save writes them; push a single image with ferry copy oci:DIR:TAG docker://REGISTRY/REPO:TAG")
         }
-        guard !out.isEmpty else { throw MirrorError(.failed, "\(self.description) holds no images (index.json is empty)") }
+        guard !out.isEmpty else { throw MirrorError(.failed, "\(self.description) holds no images (index.json is empty); save the images into it again with ferry save") }
         return out
     }
 
@@ -166,7 +158,7 @@ public struct ArchiveSource: PushSource {
     private func manifest(_ d: Descriptor, of source: Reference) throws -> ImagePlan.StoredManifest {
         let name = "blobs/\(d.digest.algorithm)/\(d.digest.hex)"
         guard self.archive.contains(name) else {
-            throw MirrorError(.failed, "\(source): manifest \(d.digest) is not in \(self.description)")
+            throw MirrorError(.failed, "\(source): manifest \(d.digest) is not in \(self.description); the archive is incomplete: run ferry verify \(self.description), and save the image again")
         }
         let bytes: [UInt8]
         do {
@@ -198,6 +190,11 @@ public struct ArchiveSource: PushSource {
         } catch {
             throw MirrorError(.failed, "\(source): manifest \(stored.digest): \(error)")
         }
+    }
+
+    /// The refusal for a file that is an archive of something other than images: what Ferry reads, and how to get one.
+    static func notAnImageArchive(_ path: String) -> MirrorError {
+        MirrorError(.failed, "\(path) holds neither index.json nor manifest.json: it is not a Ferry bundle, an OCI image layout archive or a docker save archive; write one with ferry save, docker save IMAGE… | gzip, or skopeo copy … oci-archive:FILE")
     }
 
     /// A name that says which image it is; a bare tag (`1.0`, `latest`) does not, and would otherwise be read

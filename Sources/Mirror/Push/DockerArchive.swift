@@ -17,8 +17,9 @@ import Stores
 /// for the same input and options. Nothing is extracted and no uncompressed copy is made. Already compressed
 /// layers (gzip or zstd magic) are pushed as they are, after their DiffID is checked the same way.
 struct DockerArchive: RegionArchive {
-    /// How an uncompressed layer becomes the blob its manifest names.
-    struct Recipe: Sendable {
+    /// A layer stored as a plain tar, and the gzip blob its manifest names: digest and size as the first pass
+    /// found them by compressing it, which the second pass must give again.
+    struct UncompressedLayer: Sendable {
         var member: BlobRegion
         var digest: Digest
         var size: Int64
@@ -46,13 +47,13 @@ struct DockerArchive: RegionArchive {
     /// `blobs/sha256/<hex>` → the tar member holding it as it is (configs, compressed layers).
     private let mapped: [String: String]
     /// `blobs/sha256/<hex>` → an uncompressed layer compressed when lent.
-    private let recipes: [String: Recipe]
+    private let uncompressed: [String: UncompressedLayer]
 
     var description: String { self.tar.path }
-    var files: [String] { Array(self.virtual.keys) + Array(self.mapped.keys) + Array(self.recipes.keys) }
-    var needsCompression: Bool { !self.recipes.isEmpty }
+    var files: [String] { Array(self.virtual.keys) + Array(self.mapped.keys) + Array(self.uncompressed.keys) }
+    var needsCompression: Bool { !self.uncompressed.isEmpty }
 
-    func recipe(_ digest: Digest) -> Recipe? { self.recipes["blobs/\(digest.algorithm)/\(digest.hex)"] }
+    func uncompressedLayer(_ digest: Digest) -> UncompressedLayer? { self.uncompressed["blobs/\(digest.algorithm)/\(digest.hex)"] }
 
     /// The entries of `manifest.json`, read without planning them (for listing and choosing).
     static func entries(_ tar: TarArchive) throws -> [DockerArchiveEntry] {
@@ -87,7 +88,7 @@ struct DockerArchive: RegionArchive {
         self.images = planned.images
         self.virtual = planned.virtual
         self.mapped = planned.mapped
-        self.recipes = planned.compressed.mapValues { Recipe(member: regions[$0.member]!, digest: $0.digest, size: $0.size) }
+        self.uncompressed = planned.compressed.mapValues { UncompressedLayer(member: regions[$0.member]!, digest: $0.digest, size: $0.size) }
     }
 
     /// What planning a docker archive gives, whatever reads its members (a tar in place, or a compressed one
@@ -119,7 +120,7 @@ struct DockerArchive: RegionArchive {
                 do { return try Reference(parsing: tag) } catch { throw MirrorError(.failed, "\(what): RepoTag \"\(tag)\" is not an image reference: \(error)") }
             }
             guard let configName = ArchivePath.normalized(entry.config), contains(configName) else {
-                throw MirrorError(.failed, "\(what): its config \(entry.config) is not in the archive")
+                throw MirrorError(.failed, "\(what): its config \(entry.config) is not in the archive; it is incomplete: save the image again")
             }
             let configBytes: [UInt8]
             let diffIDs: [Digest]
@@ -130,7 +131,7 @@ struct DockerArchive: RegionArchive {
                 throw MirrorError(.failed, "\(what): config \(entry.config): \(error)")
             }
             guard diffIDs.count == entry.layers.count else {
-                throw MirrorError(.failed, "\(what): the config lists \(diffIDs.count) DiffIDs for \(entry.layers.count) layers; the archive is damaged (docker load would refuse it too)")
+                throw MirrorError(.failed, "\(what): the config lists \(diffIDs.count) DiffIDs for \(entry.layers.count) layers; the archive is damaged (docker load would refuse it too): save the image again")
             }
             let config = Descriptor(mediaType: .dockerConfig, digest: try Digest(sha256Hex: SHA256.hexDigest(configBytes)), size: Int64(configBytes.count))
             out.mapped[Self.blobName(config.digest)] = configName
@@ -138,15 +139,15 @@ struct DockerArchive: RegionArchive {
             var descriptors: [Descriptor] = []
             for (j, path) in entry.layers.enumerated() {
                 guard let name = ArchivePath.normalized(path) else {
-                    throw MirrorError(.failed, "\(what): layer \(path) is not in the archive")
+                    throw MirrorError(.failed, "\(what): layer \(path) is not in the archive; it is incomplete: save the image again")
                 }
                 if layers[name] == nil {
-                    guard let facts = try layer(name, what) else { throw MirrorError(.failed, "\(what): layer \(path) is not in the archive") }
+                    guard let facts = try layer(name, what) else { throw MirrorError(.failed, "\(what): layer \(path) is not in the archive; it is incomplete: save the image again") }
                     layers[name] = facts
                 }
                 let (descriptor, diffID, compress) = layers[name]!
                 guard diffID == diffIDs[j] else {
-                    throw MirrorError(.failed, "\(what): layer \(path) unpacks to \(diffID), but the config's DiffID \(j) is \(diffIDs[j]); the archive is damaged")
+                    throw MirrorError(.failed, "\(what): layer \(path) unpacks to \(diffID), but the config's DiffID \(j) is \(diffIDs[j]); the archive is damaged: save the image again")
                 }
                 if compress {
                     out.compressed[Self.blobName(descriptor.digest)] = (name, descriptor.digest, descriptor.size)
@@ -226,7 +227,7 @@ struct DockerArchive: RegionArchive {
     func size(_ name: String) -> Int64? {
         if let bytes = self.virtual[name] { return Int64(bytes.count) }
         if let member = self.mapped[name] { return self.tar.size(member) }
-        return self.recipes[name]?.size
+        return self.uncompressed[name]?.size
     }
 
     func read(_ name: String, limit: Int) throws -> [UInt8] {
@@ -238,30 +239,11 @@ struct DockerArchive: RegionArchive {
     func sha256(_ name: String) throws -> String {
         if let bytes = self.virtual[name] { return SHA256.hexDigest(bytes) }
         if let member = self.mapped[name] { return try self.tar.sha256(member) }
-        guard let recipe = self.recipes[name] else { throw StoreError(.notFound, "\(self.tar.path) has no \(name)") }
-        return recipe.digest.hex
+        guard let layer = self.uncompressed[name] else { throw StoreError(.notFound, "\(self.tar.path) has no \(name)") }
+        return layer.digest.hex
     }
 
     func region(_ name: String) -> BlobRegion? {
         self.mapped[name].flatMap(self.tar.region)
-    }
-}
-
-/// The first bytes of a layer member: what it is compressed with, if anything.
-enum LayerMagic {
-    case gzip, zstd, none
-
-    static func of(_ region: BlobRegion) throws -> LayerMagic {
-        guard region.size >= 4 else { return .none }
-        let fd = open(region.path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw MirrorError(.failed, "cannot open \(region.path)") }
-        defer { close(fd) }
-        var head = [UInt8](repeating: 0, count: 4)
-        guard head.withUnsafeMutableBytes({ pread(fd, $0.baseAddress, 4, off_t(region.offset)) }) == 4 else {
-            throw MirrorError(.failed, "\(region.path) is truncated at byte \(region.offset)")
-        }
-        if head[0] == 0x1f && head[1] == 0x8b { return .gzip }
-        if head == [0x28, 0xb5, 0x2f, 0xfd] { return .zstd }
-        return .none
     }
 }

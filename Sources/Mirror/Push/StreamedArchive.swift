@@ -24,7 +24,7 @@ struct StreamedArchive: RegionArchive {
 
     let file: CompressedTarFile
     let scan: ArchiveScan
-    let members: [String: CompressedTarArchive.Member]
+    let members: [String: TarMembers.Member]
     /// `index.json`, `oci-layout` and manifests synthesized for a docker archive.
     let virtual: [String: [UInt8]]
     /// `blobs/sha256/<hex>` → how it is made.
@@ -48,10 +48,9 @@ struct StreamedArchive: RegionArchive {
         let entries = scan.entries.map {
             TarReader.Entry(name: $0.name, kind: TarHeader.Kind(rawValue: $0.typeflag == 0 ? 0x30 : $0.typeflag), typeflag: $0.typeflag, size: $0.size, dataOffset: $0.dataOffset, linkName: $0.linkName)
         }
-        let (members, problems) = CompressedTarArchive.resolve(entries)
-        guard problems.isEmpty else {
-            throw MirrorError(.failed, "\(file.path) is not safe to read:\n  " + problems.sorted().joined(separator: "\n  ") + "\nrun ferry verify \(file.path) for a full report")
-        }
+        let listing = TarMembers(entries)
+        try TarMembers.requireSafe(listing.problems, path: file.path)
+        let members = listing.byName
         self.members = members
         let path = file.path
 
@@ -94,7 +93,7 @@ struct StreamedArchive: RegionArchive {
             self.images = planned.images
             self.dockerEntries = dockerEntries
         } else {
-            throw MirrorError(.failed, "\(path) is neither a Ferry bundle nor an image archive (it has no index.json and no manifest.json)")
+            throw ArchiveSource.notAnImageArchive(path)
         }
         self.blobs = blobs
     }
@@ -102,7 +101,7 @@ struct StreamedArchive: RegionArchive {
     func blob(_ digest: Digest) -> Blob? { self.blobs[DockerArchive.blobName(digest)] }
 
     /// A member's bytes as pass 1 kept them: only JSON metadata is kept.
-    static func read(_ name: String, limit: Int, members: [String: CompressedTarArchive.Member], scan: ArchiveScan, path: String) throws -> [UInt8] {
+    static func read(_ name: String, limit: Int, members: [String: TarMembers.Member], scan: ArchiveScan, path: String) throws -> [UInt8] {
         guard let m = members[name] else { throw StoreError(.notFound, "\(path) has no \(name)") }
         guard m.size <= Int64(limit) else { throw StoreError(.unsafe, "\(path): \(name) is \(m.size) bytes, too large for metadata") }
         if m.size == 0 { return [] }

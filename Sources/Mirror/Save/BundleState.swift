@@ -60,10 +60,12 @@ struct BundleState {
     /// Moves the verified bundle into place and drops the state.
     func finish() throws {
         let fd = open(self.partial, O_RDONLY | O_CLOEXEC)
-        if fd >= 0 {
-            _ = fsync(fd)
-            close(fd)
-        }
+        guard fd >= 0 else { throw MirrorError(.failed, "cannot open \(self.partial): \(String(cString: strerror(errno)))") }
+        // Renamed into place only once durable: a bundle at its final path must survive a power loss whole.
+        let synced = fsync(fd) == 0
+        let err = errno
+        close(fd)
+        guard synced else { throw MirrorError(.failed, "cannot sync \(self.partial): \(String(cString: strerror(err)))") }
         guard rename(self.partial, self.output) == 0 else {
             throw MirrorError(.failed, "cannot move \(self.partial) to \(self.output): \(String(cString: strerror(errno)))")
         }

@@ -2,7 +2,6 @@ import Codec
 import Foundation
 import Glibc
 import Stores
-import Synchronization
 import Transfer
 
 /// The resumable state of a compressed `save` (`BUNDLE.tar.zst` / `.tar.gz`): `BUNDLE.partial` holds the whole frames
@@ -102,108 +101,5 @@ struct CompressedBundleState {
     static func fileSize(_ path: String) -> Int64? {
         var st = stat()
         return stat(path, &st) == 0 ? Int64(st.st_size) : nil
-    }
-}
-
-/// What the tar producer and the output sink share: the content offset of each frame end asked for (the sink pairs
-/// them, in order, with the output offset of the chunk that ends the frame), and the staged blobs that may go once
-/// their last frame is durable.
-final class FrameLog: Sendable {
-    private struct State {
-        var requested: [Int64] = []
-        var written: [(contentEnd: Int64, path: String)] = []
-    }
-
-    private let state = Mutex(State())
-
-    /// Called before sending the chunk that ends a frame at content offset `contentEnd`.
-    func requested(_ contentEnd: Int64) { self.state.withLock { $0.requested.append(contentEnd) } }
-
-    /// The staged blob at `path` is in the stream up to content offset `contentEnd`.
-    func written(_ path: String, endingAt contentEnd: Int64) { self.state.withLock { $0.written.append((contentEnd, path)) } }
-
-    func takeFrameEnd() -> Int64? {
-        self.state.withLock { $0.requested.isEmpty ? nil : $0.requested.removeFirst() }
-    }
-
-    func takeDurable(upTo contentEnd: Int64) -> [String] {
-        self.state.withLock { s in
-            let done = s.written.filter { $0.contentEnd <= contentEnd }.map(\.path)
-            s.written.removeAll { $0.contentEnd <= contentEnd }
-            return done
-        }
-    }
-}
-
-/// The compressed bundle's sink: appends frames to `BUNDLE.partial` and, in batches, makes them durable
-/// (`fdatasync` of the data, then the frame log), deleting the staged blobs those frames complete.
-final class FrameLogSink: ByteSink, @unchecked Sendable {
-    // Used only by the pipeline's write thread.
-    private let state: CompressedBundleState
-    private let log: FrameLog
-    private var fd: Int32
-    private var logFd: Int32
-    private var position: Int64
-    private var logOffset: Int64
-    private var pending: [FrameBoundary] = []
-    private var sinceSync: Int64 = 0
-    private var lastSync = ContinuousClock.now
-    private(set) var durable: [FrameBoundary] = []
-
-    /// Syncs after this many output bytes or this long, whichever comes first: what a power loss may cost.
-    static let syncBytes: Int64 = 32 << 20
-    static let syncInterval = Duration.milliseconds(500)
-
-    init(state: CompressedBundleState, log: FrameLog, after frames: [FrameBoundary]) throws {
-        self.state = state
-        self.log = log
-        self.position = frames.last?.outputOffset ?? 0
-        self.logOffset = Int64(frames.count * 16)
-        self.fd = open(state.partial, O_WRONLY | O_CLOEXEC)
-        self.logFd = open(state.framesPath, O_WRONLY | O_CLOEXEC)
-        guard self.fd >= 0, self.logFd >= 0 else {
-            throw MirrorError(.failed, "cannot open \(state.partial): \(String(cString: strerror(errno)))")
-        }
-    }
-
-    deinit {
-        if self.fd >= 0 { close(self.fd) }
-        if self.logFd >= 0 { close(self.logFd) }
-    }
-
-    func write(_ chunk: Chunk) throws {
-        if !chunk.bytes.isEmpty {
-            try writeAll(self.fd, chunk.bytes, at: self.position, path: self.state.partial)
-            self.position += Int64(chunk.bytes.count)
-            self.sinceSync += Int64(chunk.bytes.count)
-        }
-        guard chunk.endsFrame else { return }
-        guard let contentEnd = self.log.takeFrameEnd() else {
-            throw MirrorError(.failed, "internal: a frame ended that the bundle writer did not ask for")
-        }
-        self.pending.append(FrameBoundary(contentOffset: contentEnd, outputOffset: self.position))
-        if self.sinceSync >= Self.syncBytes || ContinuousClock.now - self.lastSync >= Self.syncInterval { try self.sync() }
-    }
-
-    func finish() throws {
-        try self.sync()
-        close(self.fd)
-        close(self.logFd)
-        self.fd = -1
-        self.logFd = -1
-    }
-
-    private func sync() throws {
-        self.sinceSync = 0
-        self.lastSync = .now
-        guard let last = self.pending.last else { return }
-        guard fdatasync(self.fd) == 0 else { throw MirrorError(.failed, "cannot sync \(self.state.partial): \(String(cString: strerror(errno)))") }
-        let record = CompressedBundleState.encode(self.pending)
-        try writeAll(self.logFd, record, at: self.logOffset, path: self.state.framesPath)
-        _ = fdatasync(self.logFd)
-        self.logOffset += Int64(record.count)
-        self.durable += self.pending
-        self.pending = []
-        for path in self.log.takeDurable(upTo: last.contentOffset) { unlink(path) }
     }
 }

@@ -13,6 +13,8 @@ final class DoneMarker: @unchecked Sendable {
     private var pending: [Digest] = []
     private var pendingBytes: Int64 = 0
     private var lastFlush = Date()
+    /// The first sync that failed: its batch got no markers, and the job must not report success.
+    private var failure: MirrorError?
     private let lock = NSLock()
     private let queue = DispatchQueue(label: "ferry.done-marker")
     static let batchBytes: Int64 = 512 << 20
@@ -33,8 +35,10 @@ final class DoneMarker: @unchecked Sendable {
     }
 
     /// Syncs and marks what is pending now, and waits for any sync under way: before the job ends or gives up.
-    func flush() {
+    /// Throws the first sync failure of the job, from this flush or an earlier batch.
+    func flush() throws {
         self.queue.sync { self.syncPending() }
+        if let failure = self.lock.withLock({ self.failure }) { throw failure }
     }
 
     private func syncPending() {
@@ -44,10 +48,20 @@ final class DoneMarker: @unchecked Sendable {
         }
         guard !batch.isEmpty else { return }
         let fd = open(self.state.partial, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
+        guard fd >= 0 else { return self.failed("cannot open \(self.state.partial) to sync it") }
         let synced = fdatasync(fd) == 0
+        let err = errno
         close(fd)
-        guard synced else { return }
+        guard synced else {
+            errno = err
+            return self.failed("cannot sync \(self.state.partial)")
+        }
         for digest in batch { FileManager.default.createFile(atPath: self.state.donePath(digest.hex), contents: nil) }
+    }
+
+    /// Keeps the first failure (with `errno`'s reason); the blobs of a failed batch stay unmarked, to be fetched again.
+    private func failed(_ what: String) {
+        let error = MirrorError(.failed, "\(what): \(String(cString: strerror(errno)))")
+        self.lock.withLock { if self.failure == nil { self.failure = error } }
     }
 }

@@ -32,6 +32,18 @@ extension Saver {
         }
     }
 
+    /// The levels each format has; anything else, or a level for a plain `.tar`, is a usage error before anything
+    /// is fetched (the encoders would otherwise clamp or ignore it silently).
+    static func checkLevel(_ level: Int, for format: CompressionFormat?, output: String) throws {
+        guard let format else {
+            throw MirrorError(.usage, "--compress-level applies to BUNDLE.tar.zst and BUNDLE.tar.gz; \(output) is not compressed")
+        }
+        let range = format == .zstd ? 1...19 : 1...9
+        guard range.contains(level) else {
+            throw MirrorError(.usage, "--compress-level \(level): \(format == .zstd ? "zstd" : "gzip") levels are \(range.lowerBound) to \(range.upperBound)")
+        }
+    }
+
     struct CompressedOutcome {
         var fetched = 0
         var skipped = 0
@@ -45,28 +57,36 @@ extension Saver {
     ) async throws -> CompressedOutcome {
         let state = CompressedBundleState(output: output)
         let encoding = Self.encoding(format, level: level)
-        _ = try encoding.makeEncoder()  // a bad --compress-level fails here, before anything is fetched
+        _ = try encoding.makeEncoder()  // the encoder's own refusal, still before anything is fetched
         let frames = try state.prepare(plan, format: format)
         let resume = frames.last?.contentOffset ?? 0
 
         // Blobs whose data is all in durable frames are done; staged ones from an earlier run count once they hash
-        // right again; the rest are fetched, in plan order.
+        // right again; the rest are fetched, in plan order. Hashing staged blobs reads whole files: off the pool.
         var outcome = CompressedOutcome()
-        var staged = Set<Digest>()
-        var queue: [(BundlePlan.Member, RegistryClient, String)] = []
+        var candidates: [(BundlePlan.Member, RegistryClient, String)] = []
         for member in plan.members where member.content == nil {
             guard let digest = member.digest, let (client, repo) = sources[digest] else { continue }
-            let path = state.stagedPath(digest.hex)
             if member.dataOffset + member.header.size <= resume {
                 outcome.skipped += 1
                 options.progress?(ProgressEvent(id: digest.description, kind: .skipped(total: member.header.size)))
-            } else if RegistryBlobSource.holdsVerified(path, Descriptor(mediaType: .ociLayer, digest: digest, size: member.header.size)) {
-                staged.insert(digest)
-                outcome.skipped += 1
-                options.progress?(ProgressEvent(id: digest.description, kind: .skipped(total: member.header.size)))
             } else {
-                unlink(path)
-                queue.append((member, client, repo))
+                candidates.append((member, client, repo))
+            }
+        }
+        let checks = candidates.map { (state.stagedPath($0.0.digest!.hex), Descriptor(mediaType: .ociLayer, digest: $0.0.digest!, size: $0.0.header.size)) }
+        let verified = try await offPool { checks.map { RegistryBlobSource.holdsVerified($0.0, $0.1) } }
+        var staged = Set<Digest>()
+        var queue: [FetchAhead.Item] = []
+        for (candidate, ok) in zip(candidates, verified) {
+            let member = candidate.0
+            if ok {
+                staged.insert(member.digest!)
+                outcome.skipped += 1
+                options.progress?(ProgressEvent(id: member.digest!.description, kind: .skipped(total: member.header.size)))
+            } else {
+                unlink(state.stagedPath(member.digest!.hex))
+                queue.append((member, candidate.1, candidate.2))
             }
         }
         outcome.fetched = queue.count
@@ -109,46 +129,38 @@ extension Saver {
         return outcome
     }
 
-    /// Walks the plan, downloading ahead and sending every byte of the tar from `producer.position` on.
+    /// Walks the plan, downloading ahead and sending every byte of the tar from `producer.position` on. When the
+    /// save is cancelled (Ctrl-C, or the pipeline failed and its task group cancels this task) the downloads in
+    /// flight are cancelled too, and waited for: none outlives the save or blocks the writer meanwhile.
     private func produce(
         _ producer: inout TarProducer, state: CompressedBundleState, staged: Set<Digest>,
-        queue: [(BundlePlan.Member, RegistryClient, String)], options: CopyOptions
+        queue: [FetchAhead.Item], options: CopyOptions
     ) async throws -> Int64 {
-        var waiting = queue[...]
-        var inFlight: [(Digest, Task<Int64, any Error>)] = []
-        var fetched: Int64 = 0
-        func topUp() {
-            while inFlight.count < options.jobs, let (member, client, repo) = waiting.popFirst() {
-                let task = Task { try await self.stage(member, client: client, repository: repo, state: state, options: options) }
-                inFlight.append((member.digest!, task))
-            }
+        let ahead = FetchAhead(queue, jobs: options.jobs) { item in
+            try await self.stage(item.member, client: item.client, repository: item.repository, state: state, options: options)
         }
+        var fetched: Int64 = 0
         do {
-            topUp()
-            for member in producer.plan.members where member.dataOffset + member.header.paddedSize > producer.position {
-                try await producer.send(member.header.encode(), at: member.offset, endsMember: false)
-                if let content = member.content {
-                    try await producer.send(content, at: member.dataOffset, endsMember: false)
-                } else if let digest = member.digest {
-                    if !staged.contains(digest) {
-                        guard let first = inFlight.first, first.0 == digest else {
-                            throw MirrorError(.failed, "internal: blob \(digest) is neither staged nor being fetched")
-                        }
-                        inFlight.removeFirst()
-                        fetched += try await first.1.value
-                        topUp()
+            try await withTaskCancellationHandler {
+                for member in producer.plan.members where member.dataOffset + member.header.paddedSize > producer.position {
+                    try await producer.send(member.header.encode(), at: member.offset, endsMember: false)
+                    if let content = member.content {
+                        try await producer.send(content, at: member.dataOffset, endsMember: false)
+                    } else if let digest = member.digest {
+                        if !staged.contains(digest) { fetched += try await ahead.take(digest) }
+                        let path = state.stagedPath(digest.hex)
+                        try await producer.sendFile(path, at: member.dataOffset, size: member.header.size)
+                        producer.log.written(path, endingAt: member.dataOffset + member.header.size)
                     }
-                    let path = state.stagedPath(digest.hex)
-                    try await producer.sendFile(path, at: member.dataOffset, size: member.header.size)
-                    producer.log.written(path, endingAt: member.dataOffset + member.header.size)
+                    let pad = Int(member.header.paddedSize - member.header.size)
+                    try await producer.send([UInt8](repeating: 0, count: pad), at: member.dataOffset + member.header.size, endsMember: true)
                 }
-                let pad = Int(member.header.paddedSize - member.header.size)
-                try await producer.send([UInt8](repeating: 0, count: pad), at: member.dataOffset + member.header.size, endsMember: true)
+                try await producer.send([UInt8](repeating: 0, count: 1024), at: producer.plan.size, endsMember: true)
+            } onCancel: {
+                ahead.cancel()
             }
-            try await producer.send([UInt8](repeating: 0, count: 1024), at: producer.plan.size, endsMember: true)
         } catch {
-            for (_, task) in inFlight { task.cancel() }
-            for (_, task) in inFlight { _ = await task.result }
+            await ahead.stop()
             throw error
         }
         return fetched
@@ -158,79 +170,11 @@ extension Saver {
     private func stage(_ member: BundlePlan.Member, client: RegistryClient, repository: String, state: CompressedBundleState, options: CopyOptions) async throws -> Int64 {
         let digest = member.digest!
         let partial = state.stagingPath(digest.hex)
-        let download = SegmentedDownload(
-            id: digest.description, expectedSHA256: digest.hex, size: member.header.size, path: partial,
-            options: options.download, progress: options.progress, classify: RegistryError.retryAdvice)
-        let locator = BlobLocator(client: client, repository: repository, digest: digest)
-        let outcome: SegmentedDownload.Outcome
-        do {
-            outcome = try await download.run { range in try await locator.fetch(range) }
-        } catch let e as TransferError {
-            throw MirrorError(.failed, "\(client.registry)/\(repository): \(e.message)")
-        }
+        let fetched = try await BlobFetch(client: client, repository: repository, digest: digest, size: member.header.size)
+            .run(into: partial, options: options)
         guard rename(partial, state.stagedPath(digest.hex)) == 0 else {
             throw MirrorError(.failed, "cannot move \(partial) into place: \(String(cString: strerror(errno)))")
         }
-        return outcome.fetchedBytes
-    }
-}
-
-/// Sends the tar's bytes into the encoder's channel from content offset `position` on (bytes before it are already
-/// in durable frames), marking where frames end: at every member's end and every `Saver.frameContent` bytes.
-struct TarProducer {
-    let plan: BundlePlan
-    let channel: ByteChannel
-    let log: FrameLog
-    /// The next content byte to send.
-    var position: Int64
-    private var sinceFrameEnd: Int64 = 0
-
-    init(plan: BundlePlan, channel: ByteChannel, log: FrameLog, position: Int64) {
-        self.plan = plan
-        self.channel = channel
-        self.log = log
-        self.position = position
-    }
-
-    /// `bytes` are the tar's bytes at content offset `offset`.
-    mutating func send(_ bytes: [UInt8], at offset: Int64, endsMember: Bool) async throws {
-        let skip = Int(max(0, min(Int64(bytes.count), self.position - offset)))
-        var rest = bytes[skip...]
-        while !rest.isEmpty {
-            let take = Int(min(Int64(rest.count), Saver.frameContent - self.sinceFrameEnd))
-            let piece = Array(rest.prefix(take))
-            rest = rest.dropFirst(take)
-            try await self.emit(piece, endsFrame: self.sinceFrameEnd + Int64(take) >= Saver.frameContent || (rest.isEmpty && endsMember))
-        }
-        if bytes.count == skip && endsMember && self.sinceFrameEnd > 0 && offset + Int64(bytes.count) >= self.position {
-            try await self.emit([], endsFrame: true)
-        }
-    }
-
-    /// The staged blob at `path`, as member data at content offset `offset`.
-    mutating func sendFile(_ path: String, at offset: Int64, size: Int64) async throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw MirrorError(.failed, "cannot open staged blob \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var done = max(0, min(size, self.position - offset))
-        while done < size {
-            let want = Int(min(size - done, 1 << 20, Saver.frameContent - self.sinceFrameEnd))
-            var buffer = [UInt8](repeating: 0, count: want)
-            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(done)) }
-            guard n > 0 else { throw MirrorError(.failed, "staged blob \(path) is shorter than \(size) bytes; run the same command again") }
-            if n < want { buffer.removeLast(want - n) }
-            try await self.emit(buffer, endsFrame: self.sinceFrameEnd + Int64(n) >= Saver.frameContent)
-            done += Int64(n)
-        }
-    }
-
-    private mutating func emit(_ bytes: [UInt8], endsFrame: Bool) async throws {
-        self.position += Int64(bytes.count)
-        self.sinceFrameEnd += Int64(bytes.count)
-        if endsFrame {
-            self.log.requested(self.position)
-            self.sinceFrameEnd = 0
-        }
-        try await self.channel.send(bytes, endsFrame: endsFrame)
+        return fetched
     }
 }

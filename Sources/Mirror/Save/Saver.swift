@@ -32,6 +32,7 @@ public struct Saver: Sendable {
             throw MirrorError(.usage, "\(output): name the bundle BUNDLE.tar, BUNDLE.tar.zst or BUNDLE.tar.gz")
         }
         guard !references.isEmpty else { throw MirrorError(.usage, "no images to save: name them as arguments or with -f LIST") }
+        if let compressLevel { try Self.checkLevel(compressLevel, for: compression, output: output) }
         let clients = RegistryClients(engine: self.engine, options: options.registry)
         let images = try await Self.resolve(references, clients: clients, platform: options.platform, jobs: options.jobs)
         let contents = try BundleContents(images: images, platform: options.platform, base: base)
@@ -81,10 +82,10 @@ public struct Saver: Sendable {
             }
             bytes = total
         } catch {
-            marker.flush()
+            try? marker.flush()  // the download's error is the one to report
             throw error
         }
-        marker.flush()
+        try marker.flush()
         try state.finish()
         try self.finishSave(images: images, contents: contents, output: output, base: base, options: options)
         return Result(
@@ -105,18 +106,10 @@ public struct Saver: Sendable {
 
     private func fetch(_ member: BundlePlan.Member, client: RegistryClient, repository: String, state: BundleState, plan: BundlePlan, options: CopyOptions) async throws -> (Digest, Int64, Int64) {
         let digest = member.digest!
-        var download = SegmentedDownload(
-            id: digest.description, expectedSHA256: digest.hex, size: member.header.size, path: state.partial,
-            options: options.download, progress: options.progress, classify: RegistryError.retryAdvice)
-        download.extent = .init(baseOffset: member.dataOffset, fileSize: plan.archiveSize, journalPath: state.journalPath(digest.hex))
-        let locator = BlobLocator(client: client, repository: repository, digest: digest)
-        let outcome: SegmentedDownload.Outcome
-        do {
-            outcome = try await download.run { range in try await locator.fetch(range) }
-        } catch let e as TransferError {
-            throw MirrorError(.failed, "\(client.registry)/\(repository): \(e.message)")
-        }
-        return (digest, member.header.size, outcome.fetchedBytes)
+        let extent = SegmentedDownload.Extent(baseOffset: member.dataOffset, fileSize: plan.archiveSize, journalPath: state.journalPath(digest.hex))
+        let fetched = try await BlobFetch(client: client, repository: repository, digest: digest, size: member.header.size)
+            .run(into: state.partial, extent: extent, options: options)
+        return (digest, member.header.size, fetched)
     }
 
     /// Resolves every reference to its plan, several at once.

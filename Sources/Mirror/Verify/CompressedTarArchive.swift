@@ -13,15 +13,8 @@ import Transfer
 /// manifests, configs), and each blob is read again from the start when it is needed. `hashing` makes the listing a
 /// full pass that also hashes every member and checks every frame against the index (`ferry verify`).
 struct CompressedTarArchive: RegionArchive {
-    struct Member: Sendable {
-        var offset: Int64
-        var size: Int64
-        /// The member that holds the bytes (itself, or the target of a link).
-        var source: String
-    }
-
     let file: CompressedTarFile
-    let members: [String: Member]
+    let members: [String: TarMembers.Member]
     let problems: [String]
     /// Bytes of small members seen by a sequential pass.
     let contents: [String: [UInt8]]
@@ -56,53 +49,11 @@ struct CompressedTarArchive: RegionArchive {
                 if let d = m.sha256 { digests[name] = d }
             }
         }
-        (self.members, self.problems) = Self.resolve(entries)
+        let listing = TarMembers(entries)
+        self.members = listing.byName
+        self.problems = listing.problems
         self.contents = contents
         self.digests = digests
-    }
-
-    /// Regular members by normalized name, links followed inside the archive; the same rules as `TarArchive`.
-    static func resolve(_ entries: [TarReader.Entry]) -> ([String: Member], [String]) {
-        var members: [String: Member] = [:]
-        var links: [(String, String)] = []
-        var problems: [String] = []
-        for entry in entries {
-            guard let name = ArchivePath.normalized(entry.name) else {
-                problems.append("member \"\(entry.name)\" has an unsafe path (absolute or with ..)")
-                continue
-            }
-            switch entry.typeflag {
-            case UInt8(ascii: "0"), 0, UInt8(ascii: "7"):
-                if members[name] != nil { problems.append("member \"\(name)\" appears twice") }
-                members[name] = Member(offset: entry.dataOffset, size: entry.size, source: name)
-            case UInt8(ascii: "2"):
-                guard let target = ArchivePath.resolveLink(entry.linkName, from: name) else {
-                    problems.append("symbolic link \"\(name)\" → \"\(entry.linkName)\" leaves the archive")
-                    continue
-                }
-                links.append((name, target))
-            case UInt8(ascii: "1"):
-                guard let target = ArchivePath.normalized(entry.linkName) else {
-                    problems.append("hard link \"\(name)\" → \"\(entry.linkName)\" leaves the archive")
-                    continue
-                }
-                links.append((name, target))
-            case UInt8(ascii: "5"):
-                break
-            default:
-                problems.append("member \"\(name)\" has an unsupported type '\(Character(UnicodeScalar(entry.typeflag)))'")
-            }
-        }
-        for _ in 0..<8 {
-            links.removeAll { link in
-                guard let target = members[link.1] else { return false }
-                if members[link.0] != nil { problems.append("member \"\(link.0)\" appears twice") }
-                members[link.0] = target
-                return true
-            }
-        }
-        for link in links { problems.append("link \"\(link.0)\" points to \"\(link.1)\", which is not in the archive") }
-        return (members, problems)
     }
 
     func size(_ name: String) -> Int64? { self.members[name]?.size }
@@ -139,20 +90,24 @@ struct CompressedTarArchive: RegionArchive {
         let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw MirrorError(.failed, "cannot create \(path): \(String(cString: strerror(errno)))") }
         defer { unlink(path) }
-        do {
+        // Decoding a whole blob takes seconds to minutes, and the pusher lends up to --jobs at once: on the
+        // cooperative pool (one thread per core) that would stall the uploads and the stall detection watching them.
+        try await offPool { [self] in
             defer { close(fd) }
-            var hasher = SHA256()
-            var written: Int64 = 0
-            try self.file.read(from: m.offset, count: m.size) { piece in
-                hasher.update(piece)
-                try writeAll(fd, piece, at: written, path: path)
-                written += Int64(piece.count)
+            do {
+                var hasher = SHA256()
+                var written: Int64 = 0
+                try self.file.read(from: m.offset, count: m.size) { piece in
+                    hasher.update(piece)
+                    try writeAll(fd, piece, at: written, path: path)
+                    written += Int64(piece.count)
+                }
+                guard hasher.hexDigest() == blob.digest.hex else {
+                    throw MirrorError(.failed, "\(self.description) is damaged: \(name) does not match its digest; run ferry verify on it")
+                }
+            } catch let e as StoreError {
+                throw MirrorError(.failed, e.message)
             }
-            guard hasher.hexDigest() == blob.digest.hex else {
-                throw MirrorError(.failed, "\(self.description) is damaged: \(name) does not match its digest; run ferry verify on it")
-            }
-        } catch let e as StoreError {
-            throw MirrorError(.failed, e.message)
         }
         return try await body(BlobRegion(path: path, offset: 0, size: blob.size))
     }

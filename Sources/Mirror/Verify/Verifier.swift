@@ -18,7 +18,7 @@ public struct Verifier: Sendable {
 
     public init() {}
 
-    /// `BUNDLE.tar` or `oci:DIR` (a plain directory path works too).
+    /// `BUNDLE.tar`, `BUNDLE.tar.zst`, `BUNDLE.tar.gz` or `oci:DIR` (a plain directory path works too).
     public func verify(_ target: String, jobs: Int = 2) async throws -> Report {
         let archive: any ImageArchive
         var report = Report()
@@ -29,23 +29,18 @@ public struct Verifier: Sendable {
             archive = DirectoryArchive(root: path)
         } else {
             guard FileManager.default.fileExists(atPath: target) else { throw MirrorError(.usage, "\(target) does not exist") }
-            if CompressedTarFile.format(of: target) != nil {
-                // One pass in order: every frame checked against the index, every member hashed as it streams by.
-                do {
-                    let compressed = try CompressedTarArchive(path: target, hashing: true)
+            do {
+                if CompressedTarFile.format(of: target) != nil {
+                    // One pass in order, every frame checked against the index and every member hashed as it
+                    // streams by: minutes for a large bundle, so on a thread of its own, not the cooperative pool.
+                    let compressed = try await offPool { try CompressedTarArchive(path: target, hashing: true) }
                     report.problems += compressed.problems
                     archive = compressed
-                } catch let e as StoreError {
-                    report.problems.append(e.message)
-                    return report
+                } else {
+                    let tar = try TarArchive(path: target)
+                    report.problems += tar.problems
+                    archive = tar
                 }
-                try await self.check(archive, into: &report, jobs: jobs)
-                return report
-            }
-            do {
-                let tar = try TarArchive(path: target)
-                report.problems += tar.problems
-                archive = tar
             } catch let e as StoreError {
                 report.problems.append(e.message)
                 return report

@@ -105,6 +105,13 @@ public struct FrameIndex: Sendable, Hashable {
 
     // MARK: reading
 
+    /// The most frames an index may list. A real bundle has one frame per member and per 4 MiB of member data, so
+    /// this is a 64 TiB bundle; the bound keeps a crafted count (up to 2^32 in the footer of a sparse file) from
+    /// making a reader read gigabytes of table and build billions of frames.
+    public static let maxFrames = 1 << 24
+    /// Entries read from the file at once: the table is read in pieces this size, never whole.
+    static let entriesPerRead = 1 << 16
+
     /// The index at the end of the file, `nil` when the file ends without one (a foreign archive, read
     /// sequentially). Throws when it ends with an index that cannot be true: entries that do not add up to the file,
     /// frames out of range, counts larger than the file could hold.
@@ -119,24 +126,35 @@ public struct FrameIndex: Sendable, Hashable {
         guard fileSize >= 17 else { return nil }
         let footer = try TarReader.read(fd, at: fileSize - 9, count: 9, path: path)
         guard footer.loadLE(UInt32.self, at: 5) == Self.seekableMagic else { return nil }
-        let count = Int64(footer.loadLE(UInt32.self, at: 0))
+        let count = Int(footer.loadLE(UInt32.self, at: 0))
         let descriptor = footer[4]
         guard descriptor & 0x7c == 0 else { throw StoreError(.corrupt, "\(path): the zstd seek table uses reserved descriptor bits") }
-        let entrySize: Int64 = descriptor & 0x80 != 0 ? 12 : 8
-        let tableSize = 8 + count * entrySize + 9
+        guard count <= Self.maxFrames else {
+            throw StoreError(.corrupt, "\(path): the zstd seek table claims \(count) frames, more than a frame index may list (\(Self.maxFrames))")
+        }
+        let entrySize = descriptor & 0x80 != 0 ? 12 : 8
+        // At most 2^24 entries of 12 bytes: no overflow.
+        let tableSize = Int64(8 + count * entrySize + 9)
         guard tableSize <= fileSize else { throw StoreError(.corrupt, "\(path): the zstd seek table claims \(count) frames, more than the file holds") }
-        let table = try TarReader.read(fd, at: fileSize - tableSize, count: Int(tableSize), path: path)
-        guard table.loadLE(UInt32.self, at: 0) == Self.zstdSkippableMagic, Int64(table.loadLE(UInt32.self, at: 4)) == tableSize - 8 else {
+        let tableStart = fileSize - tableSize
+        let header = try TarReader.read(fd, at: tableStart, count: 8, path: path)
+        guard header.loadLE(UInt32.self, at: 0) == Self.zstdSkippableMagic, Int64(header.loadLE(UInt32.self, at: 4)) == tableSize - 8 else {
             throw StoreError(.corrupt, "\(path): the zstd seek table's frame header does not match its footer")
         }
         var index = FrameIndex()
-        for i in 0..<Int(count) {
-            let at = 8 + i * Int(entrySize)
-            index.frames.append(Frame(
-                contentOffset: index.contentSize, contentSize: Int64(table.loadLE(UInt32.self, at: at + 4)),
-                outputOffset: index.dataSize, outputSize: Int64(table.loadLE(UInt32.self, at: at))))
+        var done = 0
+        while done < count {
+            let n = min(count - done, Self.entriesPerRead)
+            let piece = try TarReader.read(fd, at: tableStart + 8 + Int64(done * entrySize), count: n * entrySize, path: path)
+            for i in 0..<n {
+                let at = i * entrySize
+                try index.appendChecked(
+                    outputSize: piece.loadLE(UInt32.self, at: at), contentSize: piece.loadLE(UInt32.self, at: at + 4),
+                    dataEnd: tableStart, path: path)
+            }
+            done += n
         }
-        try index.check(dataEnd: fileSize - tableSize, path: path)
+        try index.check(dataEnd: tableStart, path: path)
         return index
     }
 
@@ -147,42 +165,64 @@ public struct FrameIndex: Sendable, Hashable {
         guard Array(tail[0..<4]) == [0x1f, 0x8b, 8, 4], tail.loadLE(UInt16.self, at: 10) == 20, tail[12] == 0x46, tail[13] == 0x65,
             tail.loadLE(UInt16.self, at: 14) == 16, tail.loadLE(UInt32.self, at: 28) == Self.seekableMagic
         else { return nil }
-        let indexBytes = Int64(tail.loadLE(UInt64.self, at: 16))
+        // Index_Size is a u64 of the file's choosing: compare it unsigned before it becomes an offset.
+        let claimed = tail.loadLE(UInt64.self, at: 16)
         let count = Int(tail.loadLE(UInt32.self, at: 24))
+        guard claimed <= UInt64(fileSize - size), count <= Self.maxFrames else {
+            throw StoreError(.corrupt, "\(path): the gzip frame index claims \(count) frames in \(claimed) bytes, more than the file holds or a frame index may list")
+        }
+        let indexBytes = Int64(claimed)
         let members = (count + Self.gzipEntriesPerMember - 1) / Self.gzipEntriesPerMember
         // Each entry takes 8 bytes and each member 26 more: anything else is a lie.
-        guard indexBytes == Int64(count * 8 + max(1, members) * 26), indexBytes + size <= fileSize else {
+        guard indexBytes == Int64(count * 8 + max(1, members) * 26) else {
             throw StoreError(.corrupt, "\(path): the gzip frame index claims \(count) frames in \(indexBytes) bytes, which cannot be")
         }
-        let bytes = try TarReader.read(fd, at: fileSize - size - indexBytes, count: Int(indexBytes), path: path)
+        let start = fileSize - size - indexBytes
         var index = FrameIndex()
-        var at = 0
-        while at < bytes.count {
-            guard bytes.count - at >= 26, Array(bytes[at..<at + 4]) == [0x1f, 0x8b, 8, 4], bytes[at + 12] == 0x46, bytes[at + 13] == 0x69 else {
+        var at: Int64 = 0
+        // One member at a time: each is at most 16 + 8 × 8000 + 10 bytes.
+        while at < indexBytes {
+            guard indexBytes - at >= 26 else { throw StoreError(.corrupt, "\(path): the gzip frame index is damaged") }
+            let header = try TarReader.read(fd, at: start + at, count: 16, path: path)
+            guard Array(header[0..<4]) == [0x1f, 0x8b, 8, 4], header[12] == 0x46, header[13] == 0x69 else {
                 throw StoreError(.corrupt, "\(path): the gzip frame index is damaged")
             }
-            let length = Int(bytes.loadLE(UInt16.self, at: at + 14))
-            guard Int(bytes.loadLE(UInt16.self, at: at + 10)) == length + 4, length % 8 == 0, at + 16 + length + 10 <= bytes.count else {
+            let length = Int(header.loadLE(UInt16.self, at: 14))
+            guard Int(header.loadLE(UInt16.self, at: 10)) == length + 4, length % 8 == 0, at + Int64(16 + length + 10) <= indexBytes else {
                 throw StoreError(.corrupt, "\(path): the gzip frame index is damaged")
             }
-            for e in stride(from: at + 16, to: at + 16 + length, by: 8) {
-                index.frames.append(Frame(
-                    contentOffset: index.contentSize, contentSize: Int64(bytes.loadLE(UInt32.self, at: e + 4)),
-                    outputOffset: index.dataSize, outputSize: Int64(bytes.loadLE(UInt32.self, at: e))))
+            let entries = try TarReader.read(fd, at: start + at + 16, count: length, path: path)
+            for e in stride(from: 0, to: length, by: 8) {
+                try index.appendChecked(
+                    outputSize: entries.loadLE(UInt32.self, at: e), contentSize: entries.loadLE(UInt32.self, at: e + 4),
+                    dataEnd: start, path: path)
             }
-            at += 16 + length + 10
+            guard index.frames.count <= count else {
+                throw StoreError(.corrupt, "\(path): the gzip frame index lists more frames than its footer's \(count)")
+            }
+            at += Int64(16 + length + 10)
         }
         guard index.frames.count == count else { throw StoreError(.corrupt, "\(path): the gzip frame index lists \(index.frames.count) frames, its footer \(count)") }
-        try index.check(dataEnd: fileSize - size - indexBytes, path: path)
+        try index.check(dataEnd: start, path: path)
         return index
     }
 
-    /// Frames must tile the compressed bytes before the index exactly, each non-empty.
+    /// Adds the next entry read from a file, refusing it as soon as it cannot be true, so that a table of zeros or
+    /// of huge frames fails at its first bad entry instead of after all of them are built.
+    private mutating func appendChecked(outputSize: UInt32, contentSize: UInt32, dataEnd: Int64, path: String) throws(StoreError) {
+        let i = self.frames.count
+        guard outputSize != 0, Int64(contentSize) <= Self.maxFrameSize else {
+            throw StoreError(.corrupt, "\(path): frame \(i) of the index is \(outputSize == 0 ? "empty" : "larger than 1 GiB")")
+        }
+        guard self.dataSize + Int64(outputSize) <= dataEnd else {
+            throw StoreError(.corrupt, "\(path): frame \(i) of the index ends past the \(dataEnd) compressed bytes before the index")
+        }
+        self.frames.append(Frame(contentOffset: self.contentSize, contentSize: Int64(contentSize), outputOffset: self.dataSize, outputSize: Int64(outputSize)))
+    }
+
+    /// Frames must tile the compressed bytes before the index exactly.
     private func check(dataEnd: Int64, path: String) throws(StoreError) {
         guard !self.frames.isEmpty else { throw StoreError(.corrupt, "\(path): the frame index lists no frames") }
-        for (i, f) in self.frames.enumerated() where f.outputSize == 0 || f.contentSize > Self.maxFrameSize {
-            throw StoreError(.corrupt, "\(path): frame \(i) of the index is \(f.outputSize == 0 ? "empty" : "larger than 1 GiB")")
-        }
         guard self.dataSize == dataEnd else {
             throw StoreError(.corrupt, "\(path): the frame index covers \(self.dataSize) compressed bytes, but \(dataEnd) come before it")
         }

@@ -66,7 +66,8 @@ public struct TarReader: Sendable {
             }
             let typeflag = block[156]
             let dataOffset = offset + 512
-            guard size >= 0, dataOffset + size <= fileSize else {
+            // Subtract, don't add: a base-256 or PAX size near Int64.max would overflow `dataOffset + size`.
+            guard size >= 0, size <= fileSize - dataOffset else {
                 throw StoreError(.corrupt, "\(path) is truncated: a member at byte \(offset) claims \(size) bytes past the end of the file")
             }
             let next = dataOffset + (size + 511) / 512 * 512

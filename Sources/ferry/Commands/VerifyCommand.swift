@@ -7,17 +7,25 @@ struct VerifyCommand: AsyncParsableCommand {
         commandName: "verify",
         abstract: "Check a bundle or OCI layout offline: every digest, size and reference.",
         discussion: """
-            Every blob is hashed; every manifest's references must be present; manifest.json must agree with
-            index.json and with docker load's rules; tar members must be safe (no absolute paths, no .., no links
+            Every blob is hashed; every manifest's references must be present; manifest.json must agree with \
+            index.json and with docker load's rules; tar members must be safe (no absolute paths, no .., no links \
             out, no duplicates). Exit 1 with a list of problems.
+
+            Compressed bundles (ferry save -o BUNDLE.tar.zst or BUNDLE.tar.gz) are checked without an uncompressed \
+            copy, in one pass in order: every frame must end where the frame index says and decompress to the size \
+            it says, and every member is hashed as it goes by, so the bundle is decompressed once whatever the \
+            number of blobs. The checks above then follow. An archive compressed without a frame index \
+            (docker save | gzip) is read the same way, with no index to check.
 
             Examples:
               ferry verify akko.tar
+              ferry verify akko.tar.zst
+              ferry verify akko.tar.gz
               ferry verify oci:./images
             """
     )
 
-    @Argument(help: "A bundle (BUNDLE.tar) or oci:DIR.")
+    @Argument(help: "A bundle (BUNDLE.tar, BUNDLE.tar.zst, BUNDLE.tar.gz) or oci:DIR.")
     var target: String
 
     @Option(help: "Blobs hashed at once.")
