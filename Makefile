@@ -35,6 +35,8 @@ demo: deps
 
 bench: deps
 	$(SWIFT) build -c release
+	mkdir -p perf/results
+	"$$($(SWIFT) build -c release --show-bin-path)/ferry" bench --compare skopeo --json perf/results/bench.json --plot perf/results/bench.svg
 	./perf/run.sh "$$($(SWIFT) build -c release --show-bin-path)"
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark thresholds check
 

@@ -44,9 +44,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // ferry bench: scenarios, measurements, the JSON report, the regression gate, table and plot.
+        .target(name: "Bench", dependencies: ["Spawn"], swiftSettings: strict),
         .executableTarget(
             name: "ferry",
-            dependencies: ["Mirror", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Mirror", "Bench", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
 
@@ -74,6 +76,7 @@ let package = Package(
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),
         .testTarget(name: "StoresTests", dependencies: ["Stores", "TestSupport"]),
         .testTarget(name: "MirrorTests", dependencies: ["Mirror", "TestSupport", "Spawn"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "OCI", "Codec", "Spawn"]),
     ]
 )

@@ -14,7 +14,7 @@ struct Ferry: AsyncParsableCommand {
             Exit codes: 0 success, 1 failure, 2 usage error, 130/143 interrupted (rerun to resume).
             """,
         version: "0.1.0",
-        subcommands: [CopyCommand.self, SaveCommand.self, LoadCommand.self, SyncCommand.self, VerifyCommand.self, InspectCommand.self, ImagesCommand.self, RewriteCommand.self]
+        subcommands: [CopyCommand.self, SaveCommand.self, LoadCommand.self, SyncCommand.self, VerifyCommand.self, InspectCommand.self, ImagesCommand.self, RewriteCommand.self, BenchCommand.self]
     )
 
     /// argument-parser exits 64 (EX_USAGE) on bad arguments; Ferry's contract is 2 (DESIGN §2).

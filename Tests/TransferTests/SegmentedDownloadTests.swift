@@ -48,7 +48,8 @@ import Testing
     func resumeAfterCancel() async throws {
         let fixture = try await BlobFixture.launch(layerBytes: 6 << 20, seed: 411)
         defer { fixture.stop() }
-        let proxy = try await TestProxy.start(upstream: fixture.registry.address, faults: ["throttle=1500000,path=/blobs/"])
+        // Slow enough (about 3 s in all) that the cancellation lands half way even when the suite loads both cores.
+        let proxy = try await TestProxy.start(upstream: fixture.registry.address, faults: ["throttle=500000,path=/blobs/"])
         defer { proxy.stop() }
         let engine = CurlEngine()
         let path = fixture.work.appending("blob.partial").path
