@@ -14,6 +14,9 @@ let package = Package(
         .library(name: "Mirror", targets: ["Mirror"]),
         // For the Benchmarks/ package, which depends on this one by path.
         .library(name: "Codec", targets: ["Codec"]),
+        .library(name: "OCI", targets: ["OCI"]),
+        .library(name: "Stores", targets: ["Stores"]),
+        .library(name: "Transfer", targets: ["Transfer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
