@@ -20,17 +20,21 @@ trap "exit 130" INT TERM HUP PIPE
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 now() { date +%s.%N; }
 took() { python3 -c "import sys; print('    (%.1f s)' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$(now)"; }
+# Sets ADDR. Not called as $(start_registry …): a subshell would keep the PID to itself, and cleanup could not
+# stop the registry.
 start_registry() { # name variant [user]
     local name=$1 variant=$2 user=${3:-}
     "$TESTKIT" registry --variant "$variant" ${user:+--user "$user"} --info "$WORK/$name.json" > "$WORK/$name.out" 2>"$WORK/$name.err" &
     PIDS+=($!)
     for _ in $(seq 1 100); do grep -q '^listening' "$WORK/$name.out" 2>/dev/null && break; sleep 0.1; done
-    grep '^listening' "$WORK/$name.out" | cut -d' ' -f2
+    ADDR=$(grep '^listening' "$WORK/$name.out" | cut -d' ' -f2)
 }
 
 step "starting a public registry (plain HTTP) and a private one (HTTPS with a private CA, basic auth)"
-PUBLIC=$(start_registry public http)
-PRIVATE=$(start_registry private https-basic "airgap:demo-password")
+start_registry public http
+PUBLIC=$ADDR
+start_registry private https-basic "airgap:demo-password"
+PRIVATE=$ADDR
 CA=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['caCert'])" "$WORK/private.json")
 PRIV=(--ca-cert "$CA" --creds "airgap:demo-password")
 echo "public:  http://$PUBLIC"

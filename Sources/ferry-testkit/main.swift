@@ -5,7 +5,10 @@
 // (so a launcher can pass `--listen 127.0.0.1:0` and read the port), logs to stderr, and runs until
 // SIGTERM or SIGINT, then exits 0. Usage errors exit 2, start-up failures exit 1.
 
+import Codec
 import Foundation
+
+CryptoLifetime.keepThroughExit()
 
 let usage = """
     usage: ferry-testkit token-server --listen HOST:PORT --key KEY.pem --cert CERT.pem [--chain CA.pem]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Codec
 import Foundation
 
 @main
@@ -19,6 +20,7 @@ struct Ferry: AsyncParsableCommand {
 
     /// argument-parser exits 64 (EX_USAGE) on bad arguments; Ferry's contract is 2 (DESIGN §2).
     static func main() async {
+        CryptoLifetime.keepThroughExit()
         do {
             var command = try Self.parseAsRoot()
             if var async = command as? any AsyncParsableCommand {

@@ -9,4 +9,5 @@
 #include <openssl/x509.h>
 #include <openssl/err.h>
 #include <openssl/sha.h>
+#include <openssl/crypto.h>
 #endif
