@@ -19,7 +19,8 @@ struct LayoutBlobFetcher: Sendable {
     let download: DownloadOptions
 
     /// Fetches every blob not already present, at most `jobs` at a time; the first failure cancels the rest.
-    func fetchAll(_ blobs: [Descriptor], jobs: Int) async throws -> Stats {
+    /// - Parameter alsoLanding: blobs the caller moves into `blobs/` unsynced itself, to list with these.
+    func fetchAll(_ blobs: [Descriptor], jobs: Int, alsoLanding: [Digest] = []) async throws -> Stats {
         var stats = Stats()
         // A crash after an earlier run's unsynced renames: trust nothing it listed until re-hashed.
         self.layout.recheckUnsynced()
@@ -35,7 +36,7 @@ struct LayoutBlobFetcher: Sendable {
         pending = pending.sorted { $0.size > $1.size }[...]
         // Blobs land verified but unsynced; a crash before the kernel wrote them back is caught next time
         // (see OCILayout.beginUnsynced).
-        let landing = pending.map(\.digest)
+        let landing = pending.map(\.digest) + alsoLanding
         try self.layout.beginUnsynced(landing)
         try await forEachConcurrently(pending, jobs: jobs, self.fetch) { bytes in
             stats.fetched += 1

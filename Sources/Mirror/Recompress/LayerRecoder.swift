@@ -17,6 +17,9 @@ struct LayerRecoder: Sendable {
     /// Where recoded layers are written; on the destination's filesystem when they are moved into a layout.
     let directory: String
     let progress: ProgressHandler?
+    /// Sync each recoded layer before its rename. Off when the destination accounts for unsynced files itself (a
+    /// layout's unsynced list) or only reads them once more (a push); a reused file is re-hashed either way.
+    var syncs = true
 
     /// What recoding an image produced.
     struct Outcome: Sendable {
@@ -46,9 +49,12 @@ struct LayerRecoder: Sendable {
         var replaced: [Digest: Descriptor] = [:]
         var outcome = Outcome(plan: plan, files: [:])
         try await forEachConcurrently(layers.sorted { $0.size > $1.size }, jobs: jobs) { layer -> (Descriptor, Descriptor, String?) in
-            if let done = self.memo(layer), present(done.digest, done.size) || self.holds(done) {
-                self.progress?(ProgressEvent(id: layer.digest.description, kind: .skipped(total: layer.size)))
-                return (layer, done, self.holds(done) ? self.path(done.digest) : nil)
+            if let done = self.memo(layer) {
+                let held = self.holds(done)
+                if held || present(done.digest, done.size) {
+                    self.progress?(ProgressEvent(id: layer.digest.description, kind: .skipped(total: layer.size)))
+                    return (layer, done, held ? self.path(done.digest) : nil)
+                }
             }
             let new = try await self.recode(layer, of: plan.source, diffID: diffIDs[layer.digest])
             return (layer, new, self.path(new.digest))
@@ -77,7 +83,7 @@ struct LayerRecoder: Sendable {
             do {
                 // Synced before the rename: a recoded layer is renamed into a layout's blobs/ and named in a memo, and
                 // after a power loss neither may point at bytes that never reached the disk.
-                return try await pipeline.run(from: input, to: try FileSink(path: partial, sync: true))
+                return try await pipeline.run(from: input, to: try FileSink(path: partial, sync: self.syncs))
             } catch let error as CodecError {
                 unlink(partial)
                 throw MirrorError(.failed, "\(image): layer \(layer.digest) cannot be recompressed: \(error.message)")
@@ -143,10 +149,9 @@ struct LayerRecoder: Sendable {
         return try? JSONDecoder().decode(Descriptor.self, from: data)
     }
 
-    /// A recoded file only ever gets its final name after its digest checked out, so the size tells enough.
+    /// A recoded file from an earlier run counts only once it hashes to its digest again (it may not have been synced).
     private func holds(_ descriptor: Descriptor) -> Bool {
-        var st = stat()
-        return stat(self.path(descriptor.digest), &st) == 0 && Int64(st.st_size) == descriptor.size
+        RegistryBlobSource.holdsVerified(self.path(descriptor.digest), descriptor)
     }
 
     static func read(_ region: BlobRegion, limit: Int) throws -> [UInt8] {

@@ -16,6 +16,9 @@ struct RegistryBlobSource: PushSource {
     /// Under `$XDG_STATE_HOME/ferry/spool/`: never beside the source, and kept across runs for resume.
     let spool: String
     let download: DownloadOptions
+    /// Sync each spooled blob before it is lent, so an upload resumed after a power loss starts from sound bytes.
+    /// Readers that hash what they read anyway (recompression) need not pay for it.
+    var syncs = true
 
     var description: String { "the source registry" }
     var fetchesOnDemand: Bool { true }
@@ -28,9 +31,10 @@ struct RegistryBlobSource: PushSource {
             try FileManager.default.createDirectory(atPath: self.spool, withIntermediateDirectories: true)
             let client = try await self.clients.client(for: image.registry)
             let partial = path + ".partial"
-            let download = SegmentedDownload(
+            var download = SegmentedDownload(
                 id: blob.digest.description, expectedSHA256: blob.digest.hex, size: blob.size, path: partial,
                 options: self.download, classify: RegistryError.retryAdvice)
+            download.syncsOnFinish = self.syncs
             let locator = BlobLocator(client: client, repository: image.repository, digest: blob.digest)
             do {
                 try await download.run { range in try await locator.fetch(range) }
