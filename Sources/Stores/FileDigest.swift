@@ -1,4 +1,5 @@
 import Codec
+import OCI
 import Glibc
 
 /// sha256 hex of `size` bytes of `fd` from `offset`, read in 1 MiB blocks: a blob in a layout or in a tar, in place.
@@ -14,4 +15,15 @@ public func hashRegion(_ fd: Int32, offset: Int64, size: Int64, what: String) th
         done += Int64(got)
     }
     return hasher.hexDigest()
+}
+
+/// True when the file at `path` is exactly the blob `digest` of `size` bytes: a spooled, staged or recoded file left by
+/// an earlier run counts only once it hashes right again (it may never have been synced).
+public func fileHolds(_ path: String, digest: Digest, size: Int64) -> Bool {
+    var st = stat()
+    guard stat(path, &st) == 0, Int64(st.st_size) == size else { return false }
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    return (try? hashRegion(fd, offset: 0, size: size, what: path)) == digest.hex
 }

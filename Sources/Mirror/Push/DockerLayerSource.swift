@@ -30,7 +30,7 @@ struct DockerLayerSource: PushSource {
             throw MirrorError(.failed, "\(image): blob \(blob.digest) is not in \(self.description)")
         }
         let path = "\(self.spool)/\(blob.digest.hex)"
-        if !RegistryBlobSource.holdsVerified(path, blob) {
+        if !fileHolds(path, digest: blob.digest, size: blob.size) {
             try FileManager.default.createDirectory(atPath: self.spool, withIntermediateDirectories: true)
             try await Self.compress(layer, to: path)
         }

@@ -208,7 +208,7 @@ final class StreamedBlobSource: SequentialPushSource, @unchecked Sendable {
         if let failure = self.failure { throw failure }
         self.inFlight += 1
         let path = "\(self.spool)/\(blob.digest.hex)"
-        return (blob, RegistryBlobSource.holdsVerified(path, Descriptor(mediaType: .ociLayer, digest: blob.digest, size: blob.size)) ? path : nil)
+        return (blob, fileHolds(path, digest: blob.digest, size: blob.size) ? path : nil)
     }
 
     /// A blob is spooled and checked: its uploads may go. True when no wanted blob is left to spool.

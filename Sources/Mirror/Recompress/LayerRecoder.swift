@@ -2,6 +2,7 @@ import Codec
 import Foundation
 import Glibc
 import OCI
+import Stores
 import Transfer
 
 /// Rewrites the layers of an image into another compression (`--dest-compress`) before they are sent.
@@ -151,7 +152,7 @@ struct LayerRecoder: Sendable {
 
     /// A recoded file from an earlier run counts only once it hashes to its digest again (it may not have been synced).
     private func holds(_ descriptor: Descriptor) -> Bool {
-        RegistryBlobSource.holdsVerified(self.path(descriptor.digest), descriptor)
+        fileHolds(self.path(descriptor.digest), digest: descriptor.digest, size: descriptor.size)
     }
 
     static func read(_ region: BlobRegion, limit: Int) throws -> [UInt8] {

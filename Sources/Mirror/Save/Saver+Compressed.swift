@@ -74,8 +74,8 @@ extension Saver {
                 candidates.append((member, client, repo))
             }
         }
-        let checks = candidates.map { (state.stagedPath($0.0.digest!.hex), Descriptor(mediaType: .ociLayer, digest: $0.0.digest!, size: $0.0.header.size)) }
-        let verified = try await offPool { checks.map { RegistryBlobSource.holdsVerified($0.0, $0.1) } }
+        let checks = candidates.map { (state.stagedPath($0.0.digest!.hex), $0.0.digest!, $0.0.header.size) }
+        let verified = try await offPool { checks.map { fileHolds($0.0, digest: $0.1, size: $0.2) } }
         var staged = Set<Digest>()
         var queue: [FetchAhead.Item] = []
         for (candidate, ok) in zip(candidates, verified) {

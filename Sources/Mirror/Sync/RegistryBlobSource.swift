@@ -27,7 +27,7 @@ struct RegistryBlobSource: PushSource {
 
     func lend<T: Sendable>(_ blob: Descriptor, of image: Reference, _ body: (BlobRegion) async throws -> T) async throws -> T {
         let path = "\(self.spool)/\(blob.digest.hex)"
-        if !Self.holdsVerified(path, blob) {
+        if !fileHolds(path, digest: blob.digest, size: blob.size) {
             try FileManager.default.createDirectory(atPath: self.spool, withIntermediateDirectories: true)
             let client = try await self.clients.client(for: image.registry)
             let partial = path + ".partial"
@@ -48,16 +48,6 @@ struct RegistryBlobSource: PushSource {
         let result = try await body(BlobRegion(path: path, offset: 0, size: blob.size))
         unlink(path)
         return result
-    }
-
-    /// A spooled blob left by an earlier run counts only once it hashes to its digest again.
-    static func holdsVerified(_ path: String, _ blob: Descriptor) -> Bool {
-        var st = stat()
-        guard stat(path, &st) == 0, Int64(st.st_size) == blob.size else { return false }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        return (try? hashRegion(fd, offset: 0, size: blob.size, what: path)) == blob.digest.hex
     }
 
     /// `$XDG_STATE_HOME/ferry/spool`, beside the upload journal.
