@@ -161,7 +161,8 @@ extension Session {
         _ = try await measured(
             [self.tools.testkit, "image", "--out", layout, "--tag", "1", "--size", "\(self.scenario.throttleBytes)", "--layers", "1", "--seed", "4242"],
             environment: nil)
-        let bytes = try Self.blobBytes(in: layout)
+        let sizes = try Self.blobSizes(in: layout)
+        let bytes = sizes.values.reduce(0, +)
         let reference = "\(self.namespace)/big:1"
         _ = try await measured(
             [self.tools.ferry, "copy", "-q"] + self.registryFlags() + ["oci:\(layout):1", "docker://\(self.main)/\(reference)"],
@@ -184,7 +185,8 @@ extension Session {
         if self.scenario.compare.contains(.aria2) && !aria2 {
             self.log("throttled: aria2c left out: it cannot authenticate to the registry")
         }
-        let layer = try Self.largestBlob(in: layout)
+        // The layer of the one-layer image: its biggest blob.
+        let layer = sizes.max { $0.value < $1.value }?.key ?? ""
         var many: [RunSample] = [], one: [RunSample] = [], peer: [RunSample] = []
         var commands = ["", "", ""]
         for run in 1...self.scenario.runs {
@@ -215,17 +217,6 @@ extension Session {
         var peers = [PeerResult(name: "ferry --connections 1", command: commands[1], runs: one, ferryMedian: median)]
         if aria2 { peers.append(PeerResult(name: self.peerName(.aria2), command: commands[2], runs: peer, ferryMedian: median)) }
         return PhaseResult(phase: .throttled, bytes: bytes, command: commands[0], runs: many, peers: peers)
-    }
-
-    /// The hex name of the biggest blob in a layout: the layer of a one-layer image.
-    static func largestBlob(in layout: String) throws -> String {
-        let directory = "\(layout)/blobs/sha256"
-        var best = ("", Int64(-1))
-        for name in try FileManager.default.contentsOfDirectory(atPath: directory) {
-            let size = ((try FileManager.default.attributesOfItem(atPath: "\(directory)/\(name)"))[.size] as? NSNumber)?.int64Value ?? 0
-            if size > best.1 { best = (name, size) }
-        }
-        return best.0
     }
 
     // MARK: running

@@ -62,7 +62,7 @@ struct Session {
                 self.log("registry under test: local, \(self.main)")
             }
         }
-        if !phases.isDisjoint(with: [.push, .pull, .save, .load, .sync]) {
+        if phases.contains(where: { $0 == .push || $0.readsSeededImages }) {
             let each = self.scenario.imageBytes / Int64(self.scenario.images)
             self.log("making \(self.scenario.images) image(s) of \(Format.bytes(each)) in \(self.scenario.layers) layer(s) each\(self.scenario.compressible ? ", compressible" : "") …")
             for index in 0..<self.scenario.images {
@@ -75,9 +75,9 @@ struct Session {
                 _ = try await measured(argv, environment: nil)
                 self.layouts.append(layout)
             }
-            self.imageBytes = try self.layouts.reduce(0) { $0 + (try Self.blobBytes(in: $1)) }
+            self.imageBytes = try self.layouts.reduce(0) { $0 + (try Self.blobSizes(in: $1)).values.reduce(0, +) }
         }
-        if !phases.isDisjoint(with: [.pull, .save, .load, .sync]) {
+        if phases.contains(where: \.readsSeededImages) {
             self.log("seeding the source images into \(self.main)/\(self.namespace)/src-* …")
             for (index, layout) in self.layouts.enumerated() {
                 let reference = "\(self.main)/\(self.namespace)/src-\(index):1"
@@ -97,7 +97,7 @@ struct Session {
                 environment: self.environment)
             self.bundle = bundle
         }
-        if !phases.isDisjoint(with: [.hash, .gzip, .zstd]) {
+        if phases.contains(where: \.isCodec) {
             let file = "\(self.work)/logs.txt"
             self.log("making \(Format.bytes(self.scenario.codecBytes)) of log-like text for the codecs …")
             _ = try await measured(
@@ -217,15 +217,15 @@ struct Session {
 
     // MARK: helpers
 
-    /// Bytes in an OCI layout's blobs: what one copy of the image moves.
-    static func blobBytes(in layout: String) throws -> Int64 {
+    /// Every blob of an OCI layout with its size: their sum is what one copy of the image moves.
+    static func blobSizes(in layout: String) throws -> [String: Int64] {
         let directory = "\(layout)/blobs/sha256"
-        var total: Int64 = 0
+        var sizes: [String: Int64] = [:]
         for name in try FileManager.default.contentsOfDirectory(atPath: directory) {
             let attributes = try FileManager.default.attributesOfItem(atPath: "\(directory)/\(name)")
-            total += (attributes[.size] as? NSNumber)?.int64Value ?? 0
+            sizes[name] = (attributes[.size] as? NSNumber)?.int64Value ?? 0
         }
-        return total
+        return sizes
     }
 
     /// A fresh, empty directory for one run's output (removed again by `discard`).

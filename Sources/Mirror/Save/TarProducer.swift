@@ -22,6 +22,11 @@ struct TarProducer {
     /// `bytes` are the tar's bytes at content offset `offset`.
     mutating func send(_ bytes: [UInt8], at offset: Int64, endsMember: Bool) async throws {
         let skip = Int(max(0, min(Int64(bytes.count), self.position - offset)))
+        // The common case, a whole piece inside the current frame, goes on without a copy.
+        if skip == 0, !bytes.isEmpty, Int64(bytes.count) <= Saver.frameContent - self.sinceFrameEnd {
+            try await self.emit(bytes, endsFrame: self.sinceFrameEnd + Int64(bytes.count) >= Saver.frameContent || endsMember)
+            return
+        }
         var rest = bytes[skip...]
         while !rest.isEmpty {
             let take = Int(min(Int64(rest.count), Saver.frameContent - self.sinceFrameEnd))
@@ -39,15 +44,18 @@ struct TarProducer {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw MirrorError(.failed, "cannot open staged blob \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
+        // Read in pieces and sent as any other bytes of the tar: `send` skips what is already in durable frames and
+        // ends frames; a piece's buffer is not zero-filled first, since pread overwrites all of it.
         var done = max(0, min(size, self.position - offset))
         while done < size {
-            let want = Int(min(size - done, 1 << 20, Saver.frameContent - self.sinceFrameEnd))
-            var buffer = [UInt8](repeating: 0, count: want)
-            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(done)) }
-            guard n > 0 else { throw MirrorError(.failed, "staged blob \(path) is shorter than \(size) bytes; run the same command again") }
-            if n < want { buffer.removeLast(want - n) }
-            try await self.emit(buffer, endsFrame: self.sinceFrameEnd + Int64(n) >= Saver.frameContent)
-            done += Int64(n)
+            let want = Int(min(size - done, 1 << 20))
+            let buffer = try [UInt8](unsafeUninitializedCapacity: want) { bytes, filled in
+                let n = pread(fd, bytes.baseAddress, want, off_t(done))
+                guard n > 0 else { throw MirrorError(.failed, "staged blob \(path) is shorter than \(size) bytes; run the same command again") }
+                filled = n
+            }
+            try await self.send(buffer, at: offset + done, endsMember: false)
+            done += Int64(buffer.count)
         }
     }
 
