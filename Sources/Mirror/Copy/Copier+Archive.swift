@@ -16,8 +16,7 @@ extension Copier {
     func localToRegistry(_ source: ImageLocation, to reference: Reference, options: CopyOptions) async throws -> CopyResult {
         let local = try await LocalImage.open(source)
         let plan = try local.source.plan(local.descriptor, source: reference, platform: options.platform)
-        let upload = UploadOptions(attempts: options.registry.retry.attempts, journal: UploadJournal(directory: UploadJournal.defaultDirectory()), stallTimeout: options.download.stallTimeout)
-        let push = PushOptions(jobs: options.jobs, registry: options.registry, upload: upload, progress: options.progress)
+        let push = options.pushOptions
         let result = try await Pusher(engine: self.engine).push([PushItem(plan: plan, target: reference)], from: local.blobs, options: push)
         return CopyResult(
             source: source.description, destination: "docker://\(reference)", digest: plan.top.digest.description,

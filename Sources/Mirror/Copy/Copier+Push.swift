@@ -11,8 +11,7 @@ extension Copier {
         let source = try ArchiveSource(opening: "oci:" + path)
         let descriptor = try source.image(tag: tag)
         let plan = try source.plan(descriptor, source: reference, platform: options.platform)
-        let upload = UploadOptions(attempts: options.registry.retry.attempts, journal: UploadJournal(directory: UploadJournal.defaultDirectory()), stallTimeout: options.download.stallTimeout)
-        let push = PushOptions(jobs: options.jobs, registry: options.registry, upload: upload, progress: options.progress)
+        let push = options.pushOptions
         let result = try await Pusher(engine: self.engine).push([PushItem(plan: plan, target: reference)], from: source, options: push)
         return CopyResult(
             source: "oci:\(path)" + (tag.map { ":" + $0 } ?? ""),

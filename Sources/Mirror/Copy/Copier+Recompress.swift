@@ -69,8 +69,7 @@ extension Copier {
         recoder.syncs = false  // pushed once and removed; the registry checks each digest
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let outcome = try await recoder.recode(plan, jobs: Self.recodeJobs(options))
-        let upload = UploadOptions(attempts: options.registry.retry.attempts, journal: UploadJournal(directory: UploadJournal.defaultDirectory()), stallTimeout: options.download.stallTimeout)
-        let push = PushOptions(jobs: options.jobs, registry: options.registry, upload: upload, progress: options.progress)
+        let push = options.pushOptions
         let pushed = try await Pusher(engine: self.engine).push(
             [PushItem(plan: outcome.plan, target: target)], from: RecodedSource(files: outcome.files, fallback: source), options: push)
         var result = CopyResult(

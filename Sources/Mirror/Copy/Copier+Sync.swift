@@ -9,8 +9,7 @@ extension Copier {
         if let compression = options.recompress {
             return try await self.registryToRegistryRecompressed(source, to: target, compression: compression, options: options)
         }
-        let upload = UploadOptions(attempts: options.registry.retry.attempts, journal: UploadJournal(directory: UploadJournal.defaultDirectory()), stallTimeout: options.download.stallTimeout)
-        let push = PushOptions(jobs: options.jobs, registry: options.registry, upload: upload, progress: options.progress)
+        let push = options.pushOptions
         let sync = Syncer.Options(platform: options.platform, push: push, download: options.download)
         let result = try await Syncer(engine: self.engine).sync([(source, target)], options: sync)
         let image = result.images[0]

@@ -41,3 +41,13 @@ public struct CopyResult: Sendable {
         public var bytesAfter: Int64
     }
 }
+
+extension CopyOptions {
+    /// How a copy pushes: its jobs, registry settings and progress, with uploads resumable through the journal.
+    var pushOptions: PushOptions {
+        let upload = UploadOptions(
+            attempts: self.registry.retry.attempts, journal: UploadJournal(directory: UploadJournal.defaultDirectory()),
+            stallTimeout: self.download.stallTimeout)
+        return PushOptions(jobs: self.jobs, registry: self.registry, upload: upload, progress: self.progress)
+    }
+}

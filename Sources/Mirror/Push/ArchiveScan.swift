@@ -215,7 +215,7 @@ final class LayerDigester {
         self.rawSize += Int64(bytes.count)
         if case .undecided(var head) = self.mode {
             head.append(contentsOf: bytes)
-            guard head.count >= 4 else {
+            guard head.count >= CompressionFormat.magicLength else {
                 self.mode = .undecided(head)
                 return
             }
@@ -248,12 +248,10 @@ final class LayerDigester {
     }
 
     private func decide(_ head: [UInt8]) throws {
-        if head.count >= 2 && head[0] == 0x1f && head[1] == 0x8b {
-            self.mode = .compressed(GzipDecoder(chunkSize: 256 << 10), .dockerLayerGzip)
-        } else if head.starts(with: [0x28, 0xb5, 0x2f, 0xfd]) {
-            self.mode = .compressed(try ZstdDecoder(chunkSize: 256 << 10), .dockerLayerZstd)
-        } else {
-            self.mode = .plain(try ParallelGzipEncoder(options: DockerArchive.gzip))
+        switch CompressionFormat.detect(head) {
+        case .gzip: self.mode = .compressed(GzipDecoder(chunkSize: 256 << 10), .dockerLayerGzip)
+        case .zstd: self.mode = .compressed(try ZstdDecoder(chunkSize: 256 << 10), .dockerLayerZstd)
+        case nil: self.mode = .plain(try ParallelGzipEncoder(options: DockerArchive.gzip))
         }
     }
 

@@ -192,17 +192,17 @@ struct DockerArchive: RegionArchive {
     /// The descriptor a layer member is pushed as, and its DiffID, in one read of the member: gzip and zstd
     /// layers are hashed as they are and decompressed for the DiffID; a plain tar is compressed for the digest.
     static func analyze(_ region: BlobRegion, name: String, what: String) throws -> (descriptor: Descriptor, diffID: Digest, compress: Bool) {
-        let magic = try LayerMagic.of(region)
+        let format = CompressedTarFile.format(of: region.path, at: region.offset, size: region.size)
         let pipeline: Pipeline
         let mediaType: MediaType
-        switch magic {
+        switch format {
         case .gzip:
             pipeline = Pipeline(decoding: .gzip, encoding: .none, hashes: [.input, .content])
             mediaType = .dockerLayerGzip
         case .zstd:
             pipeline = Pipeline(decoding: .zstd, encoding: .none, hashes: [.input, .content])
             mediaType = .dockerLayerZstd
-        case .none:
+        case nil:
             pipeline = Pipeline(decoding: .none, encoding: .gzip(Self.gzip), hashes: [.content, .output])
             mediaType = .dockerLayerGzip
         }
@@ -214,11 +214,11 @@ struct DockerArchive: RegionArchive {
         } catch {
             throw MirrorError(.failed, "\(what): layer \(name) cannot be read: \(error)")
         }
-        let blob = magic == .none ? result.output : result.input
+        let blob = format == nil ? result.output : result.input
         return (
             Descriptor(mediaType: mediaType, digest: try Digest(sha256Hex: blob.sha256!), size: blob.size),
             try Digest(sha256Hex: result.content.sha256!),
-            magic == .none
+            format == nil
         )
     }
 

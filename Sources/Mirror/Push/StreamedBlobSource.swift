@@ -202,11 +202,18 @@ final class StreamedBlobSource: SequentialPushSource, @unchecked Sendable {
     fileprivate func reserve(_ entry: TarReader.Entry) throws -> (StreamedArchive.Blob, existing: String?)? {
         guard let blob = self.byMember[entry.dataOffset] else { return nil }
         self.condition.lock()
-        defer { self.condition.unlock() }
-        guard (self.wanted[blob.digest] ?? 0) > 0, self.ready[blob.digest] == nil else { return nil }
+        guard (self.wanted[blob.digest] ?? 0) > 0, self.ready[blob.digest] == nil else {
+            self.condition.unlock()
+            return nil
+        }
         while self.inFlight >= self.window && self.failure == nil { self.condition.wait() }
-        if let failure = self.failure { throw failure }
+        if let failure = self.failure {
+            self.condition.unlock()
+            throw failure
+        }
         self.inFlight += 1
+        self.condition.unlock()
+        // Outside the lock: re-hashing a leftover spool file may take seconds, and lends wait on this lock.
         let path = "\(self.spool)/\(blob.digest.hex)"
         return (blob, fileHolds(path, digest: blob.digest, size: blob.size) ? path : nil)
     }

@@ -113,10 +113,6 @@ struct LayerRecoder: Sendable {
 
     /// Each layer's DiffID from its image's config, where the config is an image config with one per layer.
     private func diffIDs(_ plan: ImagePlan) async throws -> [Digest: Digest] {
-        struct Config: Decodable {
-            struct RootFS: Decodable { var diff_ids: [String]? }
-            var rootfs: RootFS?
-        }
         var out: [Digest: Digest] = [:]
         for stored in plan.manifests {
             guard case .image(let manifest)? = try? stored.raw.parse(), manifest.config.mediaType.isConfig,
@@ -125,11 +121,11 @@ struct LayerRecoder: Sendable {
             let bytes = try await self.source.lend(manifest.config, of: plan.source) { region in
                 try Self.read(region, limit: 16 << 20)
             }
-            guard let ids = (try? JSONDecoder().decode(Config.self, from: Data(bytes)))?.rootfs?.diff_ids, ids.count == manifest.layers.count else {
+            guard let ids = try? DockerArchive.diffIDs(bytes), ids.count == manifest.layers.count else {
                 throw MirrorError(.failed, "\(plan.source): config \(manifest.config.digest) does not list one DiffID per layer, so a recompressed layer could not be checked against it")
             }
             for (layer, id) in zip(manifest.layers, ids) {
-                out[layer.digest] = try Digest(id)
+                out[layer.digest] = id
             }
         }
         return out

@@ -13,12 +13,12 @@ public final class CompressedTarFile: Sendable {
     private let counters = Mutex<Int64>(0)
 
     /// The format a file's first bytes announce, or nil for anything else (a plain tar).
-    public static func format(of path: String) -> CompressionFormat? {
+    public static func format(of path: String, at offset: Int64 = 0, size: Int64? = nil) -> CompressionFormat? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var magic = [UInt8](repeating: 0, count: CompressionFormat.magicLength)
-        let n = magic.withUnsafeMutableBytes { Glibc.pread(fd, $0.baseAddress, $0.count, 0) }
+        var magic = [UInt8](repeating: 0, count: Int(min(Int64(CompressionFormat.magicLength), size ?? Int64.max)))
+        let n = magic.withUnsafeMutableBytes { Glibc.pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
         return n > 0 ? CompressionFormat.detect(magic.prefix(n)) : nil
     }
 
