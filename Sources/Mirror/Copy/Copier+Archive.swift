@@ -32,15 +32,10 @@ extension Copier {
         let plan = try local.source.plan(local.descriptor, source: name, platform: options.platform)
         options.progress?(ProgressEvent(id: name.description, kind: .planned(total: plan.totalBlobBytes)))
         let layout = try OCILayout(creatingAt: path)
-        var missing = plan.blobs.filter { !layout.hasBlob($0) }
+        let blobs = local.blobs
+        let missing = blobs.orderedForLending(plan.blobs.filter { !layout.hasBlob($0) }, window: options.jobs) { $0.digest }
         for blob in plan.blobs where layout.hasBlob(blob) {
             options.progress?(ProgressEvent(id: blob.digest.description, kind: .skipped(total: blob.size)))
-        }
-        let blobs = local.blobs
-        if let sequential = blobs as? any SequentialPushSource {
-            // Asked for in stream order, each once: the archive is read one more time, not once per blob.
-            missing.sort { sequential.position(of: $0.digest) < sequential.position(of: $1.digest) }
-            sequential.start(lending: Dictionary(missing.map { ($0.digest, 1) }, uniquingKeysWith: +), window: options.jobs)
         }
         // Copied blobs land unsynced, as fetched ones do (see `OCILayout.beginUnsynced`).
         try layout.beginUnsynced(missing.map(\.digest))
@@ -69,7 +64,7 @@ extension Copier {
         let plan: ImagePlan
         let name: Reference?
         let fill: @Sendable (BundlePlan.Member, BundleState, BundlePlan) async throws -> Int64
-        var sequential: (any SequentialPushSource)?
+        var lender: (any PushSource)?
         switch source {
         case .registry(let reference):
             let client = try RegistryClient(registry: reference.registry, engine: self.engine, options: options.registry)
@@ -82,7 +77,7 @@ extension Copier {
             plan = try local.source.plan(local.descriptor, source: image, platform: options.platform)
             name = local.name
             let blobs = local.blobs
-            sequential = blobs as? any SequentialPushSource
+            lender = blobs
             fill = { member, state, _ in
                 let blob = Descriptor(mediaType: .ociLayer, digest: member.digest!, size: member.header.size)
                 return try await blobs.lend(blob, of: image) { region in
@@ -143,10 +138,7 @@ extension Copier {
             }
             work.append(member)
         }
-        if let sequential {
-            work.sort { sequential.position(of: $0.digest!) < sequential.position(of: $1.digest!) }
-            sequential.start(lending: Dictionary(work.map { ($0.digest!, 1) }, uniquingKeysWith: +), window: options.jobs)
-        }
+        if let lender { work = lender.orderedForLending(work, window: options.jobs) { $0.digest! } }
         // Verified blobs are marked done only after the archive's data is synced (see `DoneMarker`).
         let marker = DoneMarker(state: state)
         var bytes: Int64 = 0

@@ -117,25 +117,15 @@ public struct Pusher: Sendable {
     /// ask for them in that order, and tell it beforehand which ones the targets lack, so it skips the bytes of
     /// the others and its window of spooled blobs always holds ones being uploaded.
     private func announce(_ plan: inout Plan, to source: any SequentialPushSource, clients: [String: RegistryClient], items: [PushItem], options: PushOptions) async throws {
-        let present = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
-            var present = Set<Int>()
-            var next = 0
-            func add() {
-                let i = next, work = plan.primaries[i]
-                next += 1
-                group.addTask {
-                    let target = items[work.item].target
-                    return (i, try await self.withHint(target) {
-                        try await clients[target.registry]!.hasBlob(repository: target.repository, digest: work.blob.digest)
-                    })
-                }
-            }
-            while next < min(plan.primaries.count, options.jobs) { add() }
-            while let (i, has) = try await group.next() {
-                if has { present.insert(i) }
-                if next < plan.primaries.count { add() }
-            }
-            return present
+        let primaries = plan.primaries
+        var present = Set<Int>()
+        try await forEachConcurrently(primaries.indices, jobs: options.jobs) { i in
+            let target = items[primaries[i].item].target
+            return (i, try await self.withHint(target) {
+                try await clients[target.registry]!.hasBlob(repository: target.repository, digest: primaries[i].blob.digest)
+            })
+        } collect: { i, has in
+            if has { present.insert(i) }
         }
         var lending: [Digest: Int] = [:]
         for i in plan.primaries.indices where !present.contains(i) {

@@ -18,6 +18,17 @@ public protocol SequentialPushSource: PushSource {
     func release(_ digest: Digest)
 }
 
+extension PushSource {
+    /// `items` in the order to ask for them: for a forward-only source, stream order, with the pass started for all
+    /// of them (the archive is read one more time, not once per blob); for any other source, as they are.
+    func orderedForLending<T>(_ items: [T], window: Int, digest: (T) -> Digest) -> [T] {
+        guard let sequential = self as? any SequentialPushSource else { return items }
+        let ordered = items.sorted { sequential.position(of: digest($0)) < sequential.position(of: digest($1)) }
+        sequential.start(lending: Dictionary(ordered.map { (digest($0), 1) }, uniquingKeysWith: +), window: window)
+        return ordered
+    }
+}
+
 /// Pass 2 over a `StreamedArchive`: one thread decodes the archive once more, in order, and writes each blob a
 /// push waits for into a spool file under `$XDG_STATE_HOME/ferry/spool/` (a plain layer gzip-compressed as pass 1
 /// did, the rest copied), checks its digest and size, and hands it to the waiting upload. The thread waits while
