@@ -18,6 +18,10 @@ public final class Child: Sendable {
     /// in a table of children to kill at exit.
     private let beforeReap: (@Sendable (pid_t) -> Void)?
     private let state = Mutex<ExitStatus?>(nil)
+    private let usage = Mutex<ResourceUsage?>(nil)
+
+    /// The child's own CPU time and peak RSS, once it is reaped (nil before, or when someone else reaped it).
+    public var resourceUsage: ResourceUsage? { self.usage.withLock { $0 } }
 
     init(pid: pid_t, beforeReap: (@Sendable (pid_t) -> Void)?) {
         self.pid = pid
@@ -104,9 +108,14 @@ public final class Child: Sendable {
         }
         self.beforeReap?(self.pid)
         var raw: Int32 = 0
+        var usage = rusage()
         while true {
-            let result = waitpid(self.pid, &raw, blocking ? 0 : WNOHANG)
-            if result == self.pid { return ExitStatus(waitStatus: raw) }
+            // wait4 rather than waitpid: the same reap, and the child's own CPU time and peak RSS with it.
+            let result = wait4(self.pid, &raw, blocking ? 0 : WNOHANG, &usage)
+            if result == self.pid {
+                self.usage.withLock { $0 = ResourceUsage(usage) }
+                return ExitStatus(waitStatus: raw)
+            }
             if result == -1, errno == EINTR { continue }
             // ECHILD: someone else reaped it (a waitpid(-1) elsewhere in the process); its status is lost.
             if result == -1 { return .exited(-1) }

@@ -80,19 +80,7 @@ extension Command {
     /// its exit awaited on a thread of its own. Cancelling the calling task sends the child SIGTERM (SIGKILL
     /// if it is still alive five seconds later); the child's status then tells it was signalled.
     public func run() async throws -> CommandOutput {
-        try Task.checkCancellation()
-        let launched = try Launch.start(self)
-        let child = Child(pid: launched.pid, beforeReap: nil)
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<CommandOutput, Never>) in
-                DetachedThread.start {
-                    let (stdout, stderr) = Pump.run(launched.pipes)
-                    continuation.resume(returning: CommandOutput(status: child.wait(), stdout: stdout, stderr: stderr))
-                }
-            }
-        } onCancel: {
-            DetachedThread.start { child.stop(timeout: .seconds(5)) }
-        }
+        try await self.runMeasured().output
     }
 
     /// Runs the command to completion on the calling thread (for synchronous callers; async code uses `run()`).
