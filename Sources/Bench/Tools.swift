@@ -26,12 +26,11 @@ public struct Tools: Sendable {
 
     /// A peer's path in PATH, or an error saying how to get it.
     static func peer(_ name: String) throws -> String {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for directory in path.split(separator: ":") {
-            let candidate = "\(directory)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        do {
+            return try Executable.resolve(name)
+        } catch {
+            throw BenchError(.usage, "\(name) not found in PATH: install it (make deps does) or leave it out of --compare")
         }
-        throw BenchError(.usage, "\(name) not found in PATH: install it (make deps does) or leave it out of --compare")
     }
 }
 

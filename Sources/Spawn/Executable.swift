@@ -6,9 +6,9 @@
 
 /// Program lookup the way a shell does it, done here rather than by `posix_spawnp` so that a missing tool is
 /// an error naming it, not a child exiting 127.
-enum Executable {
+public enum Executable {
     /// A name with a `/` is used as is; a bare name is looked up in this process's `PATH`.
-    static func resolve(_ name: String) throws(SpawnError) -> String {
+    public static func resolve(_ name: String) throws(SpawnError) -> String {
         if name.contains("/") { return name }
         let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"
         for directory in path.split(separator: ":", omittingEmptySubsequences: true) {

@@ -64,17 +64,11 @@ public enum ProcessRunner {
 
     /// Resolves a program name the way a shell would: a path is used as is, a bare name is looked up in `PATH`.
     public static func executable(_ name: String) throws -> URL {
-        if name.contains("/") {
-            return URL(fileURLWithPath: name)
+        do {
+            return URL(fileURLWithPath: try Executable.resolve(name))
+        } catch {
+            throw TestSupportError("\(name) not found in PATH; install it (make deps)")
         }
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for directory in path.split(separator: ":") {
-            let candidate = URL(fileURLWithPath: String(directory)).appendingPathComponent(name)
-            if FileManager.default.isExecutableFile(atPath: candidate.path) {
-                return candidate
-            }
-        }
-        throw TestSupportError("\(name) not found in PATH; install it (make deps)")
     }
 
     /// `argv` with its program resolved, and our environment with `environment` on top; output captured.
