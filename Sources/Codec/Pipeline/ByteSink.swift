@@ -12,6 +12,9 @@ public protocol ByteSink: Sendable {
     /// The stream is complete (flush, sync, close).
     mutating func finish() throws
 
+    /// A frame (gzip member, zstd frame) ended with the chunk just written: where, in this run's content and output.
+    mutating func frameEnded(_ boundary: FrameBoundary) throws
+
     /// Called from another thread when the pipeline fails or is cancelled, to wake a `write` that could block
     /// indefinitely. Sinks that never block for long need not implement it.
     func interrupt(with error: any Error)
@@ -19,6 +22,7 @@ public protocol ByteSink: Sendable {
 
 extension ByteSink {
     public func finish() throws {}
+    public func frameEnded(_ boundary: FrameBoundary) throws {}
     public func interrupt(with error: any Error) {}
 }
 

@@ -215,7 +215,9 @@ final class PipelineRun: @unchecked Sendable {
             if !chunk.bytes.isEmpty || chunk.endsFrame { try sink.write(chunk) }
             if encoding && chunk.endsFrame {
                 let contentOffset = self.frameEnds.withLock { $0.removeFirst() }
-                frames.append(FrameBoundary(contentOffset: contentOffset, outputOffset: counter.size))
+                let boundary = FrameBoundary(contentOffset: contentOffset, outputOffset: counter.size)
+                frames.append(boundary)
+                try sink.frameEnded(boundary)
             }
         }
         try sink.finish()

@@ -12,6 +12,8 @@ final class FrameLogSink: ByteSink, @unchecked Sendable {
     private var fd: Int32
     private var logFd: Int32
     private var position: Int64
+    /// Where this run started in content and output: the pipeline counts frame ends from there.
+    private let start: FrameBoundary
     private var logOffset: Int64
     private var pending: [FrameBoundary] = []
     private var sinceSync: Int64 = 0
@@ -25,6 +27,7 @@ final class FrameLogSink: ByteSink, @unchecked Sendable {
         self.state = state
         self.log = log
         self.position = frames.last?.outputOffset ?? 0
+        self.start = frames.last ?? FrameBoundary(contentOffset: 0, outputOffset: 0)
         self.logOffset = Int64(frames.count * 16)
         self.fd = open(state.partial, O_WRONLY | O_CLOEXEC)
         self.logFd = open(state.framesPath, O_WRONLY | O_CLOEXEC)
@@ -44,11 +47,11 @@ final class FrameLogSink: ByteSink, @unchecked Sendable {
             self.position += Int64(chunk.bytes.count)
             self.sinceSync += Int64(chunk.bytes.count)
         }
-        guard chunk.endsFrame else { return }
-        guard let contentEnd = self.log.takeFrameEnd() else {
-            throw MirrorError(.failed, "internal: a frame ended that the bundle writer did not ask for")
-        }
-        self.pending.append(FrameBoundary(contentOffset: contentEnd, outputOffset: self.position))
+    }
+
+    func frameEnded(_ boundary: FrameBoundary) throws {
+        self.pending.append(FrameBoundary(
+            contentOffset: self.start.contentOffset + boundary.contentOffset, outputOffset: self.start.outputOffset + boundary.outputOffset))
         if self.sinceSync >= Self.syncBytes || ContinuousClock.now - self.lastSync >= Self.syncInterval { try self.sync() }
     }
 

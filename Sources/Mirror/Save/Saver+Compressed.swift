@@ -104,8 +104,8 @@ extension Saver {
                 }
                 group.addTask {
                     do {
-                        var producer = TarProducer(plan: plan, channel: channel, log: log, position: resume)
-                        let bytes = try await self.produce(&producer, state: state, staged: staged, queue: queue, options: options)
+                        var producer = TarProducer(plan: plan, channel: channel, position: resume)
+                        let bytes = try await self.produce(&producer, log: log, state: state, staged: staged, queue: queue, options: options)
                         channel.finish()
                         return bytes
                     } catch {
@@ -133,7 +133,7 @@ extension Saver {
     /// save is cancelled (Ctrl-C, or the pipeline failed and its task group cancels this task) the downloads in
     /// flight are cancelled too, and waited for: none outlives the save or blocks the writer meanwhile.
     private func produce(
-        _ producer: inout TarProducer, state: CompressedBundleState, staged: Set<Digest>,
+        _ producer: inout TarProducer, log: FrameLog, state: CompressedBundleState, staged: Set<Digest>,
         queue: [FetchAhead.Item], options: CopyOptions
     ) async throws -> Int64 {
         let ahead = FetchAhead(queue, jobs: options.jobs) { item in
@@ -150,7 +150,7 @@ extension Saver {
                         if !staged.contains(digest) { fetched += try await ahead.take(digest) }
                         let path = state.stagedPath(digest.hex)
                         try await producer.sendFile(path, at: member.dataOffset, size: member.header.size)
-                        producer.log.written(path, endingAt: member.dataOffset + member.header.size)
+                        log.written(path, endingAt: member.dataOffset + member.header.size)
                     }
                     let pad = Int(member.header.paddedSize - member.header.size)
                     try await producer.send([UInt8](repeating: 0, count: pad), at: member.dataOffset + member.header.size, endsMember: true)

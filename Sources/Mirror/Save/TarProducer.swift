@@ -7,15 +7,13 @@ import Stores
 struct TarProducer {
     let plan: BundlePlan
     let channel: ByteChannel
-    let log: FrameLog
     /// The next content byte to send.
     var position: Int64
     private var sinceFrameEnd: Int64 = 0
 
-    init(plan: BundlePlan, channel: ByteChannel, log: FrameLog, position: Int64) {
+    init(plan: BundlePlan, channel: ByteChannel, position: Int64) {
         self.plan = plan
         self.channel = channel
-        self.log = log
         self.position = position
     }
 
@@ -62,10 +60,7 @@ struct TarProducer {
     private mutating func emit(_ bytes: [UInt8], endsFrame: Bool) async throws {
         self.position += Int64(bytes.count)
         self.sinceFrameEnd += Int64(bytes.count)
-        if endsFrame {
-            self.log.requested(self.position)
-            self.sinceFrameEnd = 0
-        }
+        if endsFrame { self.sinceFrameEnd = 0 }
         try await self.channel.send(bytes, endsFrame: endsFrame)
     }
 }
