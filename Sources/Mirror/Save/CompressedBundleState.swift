@@ -78,12 +78,9 @@ struct CompressedBundleState {
         var out: [FrameBoundary] = []
         // A torn last record (killed mid-write) is ignored.
         for at in stride(from: 0, to: bytes.count - 15, by: 16) {
-            var c: UInt64 = 0, o: UInt64 = 0
-            for i in 0..<8 {
-                c |= UInt64(bytes[at + i]) << (8 * i)
-                o |= UInt64(bytes[at + 8 + i]) << (8 * i)
-            }
-            out.append(FrameBoundary(contentOffset: Int64(c), outputOffset: Int64(o)))
+            out.append(FrameBoundary(
+                contentOffset: Int64(bitPattern: bytes.loadLE(UInt64.self, at: at)),
+                outputOffset: Int64(bitPattern: bytes.loadLE(UInt64.self, at: at + 8))))
         }
         return out
     }
@@ -92,8 +89,8 @@ struct CompressedBundleState {
         var out: [UInt8] = []
         out.reserveCapacity(frames.count * 16)
         for f in frames {
-            withUnsafeBytes(of: UInt64(f.contentOffset).littleEndian) { out.append(contentsOf: $0) }
-            withUnsafeBytes(of: UInt64(f.outputOffset).littleEndian) { out.append(contentsOf: $0) }
+            out.appendLE(UInt64(f.contentOffset))
+            out.appendLE(UInt64(f.outputOffset))
         }
         return out
     }

@@ -230,11 +230,11 @@ public struct FrameIndex: Sendable, Hashable {
 }
 
 extension Array where Element == UInt8 {
-    mutating func appendLE<T: FixedWidthInteger>(_ value: T) {
+    public mutating func appendLE<T: FixedWidthInteger>(_ value: T) {
         Swift.withUnsafeBytes(of: value.littleEndian) { self.append(contentsOf: $0) }
     }
 
-    func loadLE<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
+    public func loadLE<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
         var v: T = 0
         for i in 0..<MemoryLayout<T>.size { v |= T(self[offset + i]) << (8 * i) }
         return v
