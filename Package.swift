@@ -48,7 +48,7 @@ let package = Package(
             swiftSettings: strict
         ),
         // ferry bench: scenarios, measurements, the JSON report, the regression gate, table and plot.
-        .target(name: "Bench", dependencies: ["Spawn"], swiftSettings: strict),
+        .target(name: "Bench", dependencies: ["Spawn", "Registry"], swiftSettings: strict),
         .executableTarget(
             name: "ferry",
             dependencies: ["Mirror", "Bench", .product(name: "ArgumentParser", package: "swift-argument-parser")],

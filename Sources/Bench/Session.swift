@@ -1,4 +1,5 @@
 import Foundation
+import Registry
 
 /// The state of one `ferry bench` run: its services, data and what it pushed to a user's registry.
 struct Session {
@@ -41,8 +42,7 @@ struct Session {
     /// plain HTTP by itself and skopeo needs telling.
     var allowsPlainHTTP: Bool {
         guard let registry = self.scenario.registry else { return true }
-        let host = registry.split(separator: ":").first.map(String.init) ?? registry
-        return !self.scenario.tlsVerify || host == "localhost" || host.hasPrefix("127.") || registry.hasPrefix("[::1]")
+        return !self.scenario.tlsVerify || RegistryOptions.isLoopback(registry)
     }
     var logs: String { "\(self.work)/logs" }
 

@@ -18,7 +18,7 @@ public struct RegistryOptions: Sendable {
         !self.tls.verify || Self.isLoopback(host)
     }
 
-    static func isLoopback(_ registry: String) -> Bool {
+    public static func isLoopback(_ registry: String) -> Bool {
         var host = registry
         if host.hasPrefix("[") {
             host = String(host.dropFirst().prefix { $0 != "]" })
