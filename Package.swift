@@ -32,12 +32,13 @@ let package = Package(
         .target(name: "CDeflate", linkerSettings: [.linkedLibrary("deflate")]),
         .target(name: "CIsal", linkerSettings: [.linkedLibrary("isal")]),
         .target(name: "CSpawn"),
+        .target(name: "CFile"),
 
         .target(name: "OCI", swiftSettings: strict),
         // posix_spawn children, instead of Foundation's Process (its Linux run() can crash: corelibs-foundation #5472).
         .target(name: "Spawn", dependencies: ["CSpawn"], swiftSettings: strict),
         .target(name: "Codec", dependencies: ["CCrypto", "CZlib", "CZstd", "CDeflate", "CIsal"], swiftSettings: strict),
-        .target(name: "Transfer", dependencies: ["CCurl", "Codec"], swiftSettings: strict),
+        .target(name: "Transfer", dependencies: ["CCurl", "CFile", "Codec"], swiftSettings: strict),
         .target(name: "Registry", dependencies: ["Transfer", "OCI", "Codec", "Spawn"], swiftSettings: strict),
         .target(name: "Stores", dependencies: ["OCI", "Codec"], swiftSettings: strict),
         .target(

@@ -35,6 +35,7 @@ struct RegistryBlobSource: PushSource {
                 id: blob.digest.description, expectedSHA256: blob.digest.hex, size: blob.size, path: partial,
                 options: self.download, classify: RegistryError.retryAdvice)
             download.syncsOnFinish = self.syncs
+            download.startsWriteback = self.syncs
             let locator = BlobLocator(client: client, repository: image.repository, digest: blob.digest)
             do {
                 try await download.run { range in try await locator.fetch(range) }

@@ -1,3 +1,4 @@
+import CFile
 import Codec
 import Foundation
 import Glibc
@@ -54,6 +55,9 @@ public struct SegmentedDownload: Sendable {
     /// which costs a fifth of a loopback copy); the caller must then not trust the file across a power loss until it
     /// has synced it.
     public var syncsOnFinish = true
+    /// `false` for a transient file nobody will sync (a spool read once and deleted): its pages need never reach the
+    /// disk. Otherwise written bytes go out while the download runs, so the final sync has little left to do.
+    public var startsWriteback = true
 
     public var journalPath: String { self.extent?.journalPath ?? self.path + ".journal" }
     private var base: Int64 { self.extent?.baseOffset ?? 0 }
@@ -246,6 +250,7 @@ public struct SegmentedDownload: Sendable {
             throw TransferError(.protocolError, "blob \(self.id): unexpected HTTP \(response.status)")
         }
         let bodyEnd = response.status == 200 ? self.size : requestEnd
+        var writeback = position
         for try await chunk in body {
             let limit = min(state.segment(id)?.end ?? bodyEnd, bodyEnd)
             let n = Int(min(Int64(chunk.count), max(0, limit - position)))
@@ -256,6 +261,12 @@ public struct SegmentedDownload: Sendable {
                     state.hashInline(bytes, at: position)
                 }
                 position += Int64(n)
+                if self.startsWriteback && position - writeback >= Self.writebackBatch {
+                    // Start writing it out now, while the link is busy: the sync before the rename then has little
+                    // left to do, instead of the whole file (the kernel lets gigabytes of dirty pages wait otherwise).
+                    _ = CFile_start_writeback(fd, self.base + writeback, position - writeback)
+                    writeback = position
+                }
                 let syncNow = try state.advance(id, to: position, wrote: Int64(n), syncEvery: self.options.syncEvery)
                 self.progress?(ProgressEvent(id: self.id, kind: .bytes(Int64(n))))
                 if syncNow && self.extent == nil {
@@ -318,6 +329,8 @@ public struct SegmentedDownload: Sendable {
     /// that when other connections could take over the rest.
     static let chunksPerRequest: Int64 = 4
     static let minimumRequest: Int64 = 32 << 20
+    /// Bytes written before their writeback is started.
+    static let writebackBatch: Int64 = 8 << 20
 
     static func contentRangeStart(_ header: String?) -> Int64? {
         // "bytes 100-199/1000"

@@ -1,0 +1,10 @@
+#ifndef CFILE_H
+#define CFILE_H
+
+#include <stdint.h>
+
+/// Starts writeback of a file range without waiting for it (sync_file_range with SYNC_FILE_RANGE_WRITE), so
+/// a later fdatasync finds little left to write. Returns 0, or -1 with errno set.
+int CFile_start_writeback(int fd, int64_t offset, int64_t length);
+
+#endif
