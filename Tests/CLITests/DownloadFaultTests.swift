@@ -40,7 +40,8 @@ import Testing
     func cut() async throws {
         let seeded = try await DL.SeededImage.launch(layerBytes: Self.layerBytes, seed: 311)
         defer { seeded.stop() }
-        let run = try await Self.copy(seeded, faults: ["cut=700000,path=\(seeded.layer.hex),count=3"])
+        // Connections at once on equal shares: each first request is long enough to be cut.
+        let run = try await Self.copy(seeded, faults: ["cut=700000,path=\(seeded.layer.hex),count=3"], extra: ["--split-after", "0"])
         #expect(run.result.status == 0, "\(run.result.stderrString)")
         #expect(try DL.verifyLayout(run.layout) == Set(seeded.image.blobs.map(\.digest)))
         #expect(run.stats.faultsApplied["cut"] == 3)

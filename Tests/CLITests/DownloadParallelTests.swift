@@ -61,7 +61,7 @@ import Testing
         func sampled(connections: Int) async throws -> (distinct: Int, maxAtOnce: Int) {
             let layout = "\(seeded.work.path)/tls\(connections)"
             let ferry = try DL.startFerry(
-                ["copy", "--ca-cert", ca, "--jobs", "1", "--connections", "\(connections)", "--chunk-size", "1MiB",
+                ["copy", "--ca-cert", ca, "--jobs", "1", "--split-after", "0", "--connections", "\(connections)", "--chunk-size", "1MiB",
                  seeded.source(), "oci:\(layout)"], home: home, output: seeded.work, name: "tls\(connections)")
             defer { ferry.stop() }
             let sampler = ConnectionSampler(port: seeded.registry.port)
@@ -86,7 +86,7 @@ import Testing
         defer { proxy.stop() }
         let layout = "\(seeded.work.path)/out"
         let result = try await CLI().run([
-            "copy", "--connections", "4", "--chunk-size", "1MiB", seeded.source(via: proxy.address), "oci:\(layout)",
+            "copy", "--split-after", "0", "--connections", "4", "--chunk-size", "1MiB", seeded.source(via: proxy.address), "oci:\(layout)",
         ])
         #expect(result.status == 0, "\(result.stderrString)")
         #expect(try DL.verifyLayout(layout) == Set(seeded.image.blobs.map(\.digest)))

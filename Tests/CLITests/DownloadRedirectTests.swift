@@ -72,7 +72,7 @@ import Testing
         let home = try TemporaryDirectory(prefix: "ferry-home-")
         let layout = scratch.appending("out").path
         let ferry = try DL.startFerry(
-            ["copy", "--progress", "json", "--connections", "4", "--chunk-size", "512KiB", "docker://\(front.address)/redir/app:1", "oci:\(layout)"],
+            ["copy", "--progress", "json", "--split-after", "0", "--connections", "4", "--chunk-size", "512KiB", "docker://\(front.address)/redir/app:1", "oci:\(layout)"],
             home: home, output: scratch, name: "ferry")
         defer { ferry.stop() }
         let held = try await DL.waitUntil(.seconds(20)) { try await setup.storage.stats().held == 1 || !ferry.isRunning }

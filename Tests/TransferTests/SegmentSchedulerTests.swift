@@ -139,6 +139,22 @@ import Testing
         #expect(t.segment(y.id)?.end == 600)
     }
 
+    @Test("only segments the caller finds worth splitting are stolen from; unowned chunks are claimed regardless")
+    func splittable() throws {
+        var s = Self.scheduler(chunks: 8, connections: 1)
+        let aClaim = s.claim()
+        let a = try #require(aClaim)  // [0, 800): the whole blob
+        #expect(a.position == 0 && a.end == 800)
+        #expect(s.claim(splittable: { _ in false }) == nil, "nothing unowned, and the one segment is not to be split")
+        let stolenClaim = s.claim(splittable: { $0.id == a.id })
+        let stolen = try #require(stolenClaim)
+        #expect(stolen.position == 400 && stolen.end == 800)
+        s.release(stolen.id)  // given up: its chunks are unowned again
+        let againClaim = s.claim(splittable: { _ in false })
+        let again = try #require(againClaim)
+        #expect(again.position == 400 && again.end == 800)
+    }
+
     @Test("nothing to steal from a segment on its last chunk")
     func nothingToSteal() throws {
         var s = Self.scheduler(chunks: 2, connections: 2)

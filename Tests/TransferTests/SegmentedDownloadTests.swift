@@ -23,6 +23,13 @@ import Testing
         }
     }
 
+    /// Options whose connections all start at once, on equal shares: for tests about several requests of one blob.
+    static func atOnce(connections: Int) -> DownloadOptions {
+        var options = DownloadOptions(connections: connections, chunkSize: Self.chunk)
+        options.splitThreshold = 0
+        return options
+    }
+
     /// Counts calls across tasks.
     final class Counter: Sendable {
         private let count = Mutex(0)
@@ -112,7 +119,7 @@ import Testing
         let events = Events()
         let download = SegmentedDownload(
             id: fixture.blob.digest, expectedSHA256: fixture.blob.hex, size: Int64(fixture.blob.size), path: path,
-            options: DownloadOptions(connections: 4, chunkSize: Self.chunk), progress: events.handler)
+            options: Self.atOnce(connections: 4), progress: events.handler)
         try await download.run(fetch)
         #expect(try sha256Hex(file: path) == fixture.blob.hex)
         #expect(calls.value >= 2)
@@ -199,7 +206,7 @@ import Testing
         }
         let download = SegmentedDownload(
             id: fixture.blob.digest, expectedSHA256: String(repeating: "1", count: 64), size: Int64(fixture.blob.size), path: path,
-            options: DownloadOptions(connections: 4, chunkSize: Self.chunk), progress: progress)
+            options: Self.atOnce(connections: 4), progress: progress)
         do {
             try await download.run(fetch)
             Issue.record("a blob with the wrong digest was accepted")
@@ -246,5 +253,71 @@ import Testing
         #expect(kinds.last == .finished)
         #expect(events.bytes == Int64(fixture.blob.size))
         #expect(outcome.fetchedBytes == Int64(fixture.blob.size) && outcome.resumedBytes == 0)
+    }
+}
+
+/// Splitting by rate: extra connections split only what is slow.
+@Suite struct SegmentedDownloadSplitTests {
+    /// The Range of every request a download sent, in order.
+    final class Ranges: Sendable {
+        let list = Mutex<[ClosedRange<Int64>]>([])
+        var starts: [Int64] { Set(self.list.withLock { $0 }.map(\.lowerBound)).sorted() }
+
+        func fetcher(_ engine: CurlEngine, url: String) -> SegmentedDownload.Fetch {
+            let inner = SegmentedDownloadTests.fetcher(engine, url: url)
+            return { [self] range in
+                self.list.withLock { $0.append(range) }
+                return try await inner(range)
+            }
+        }
+    }
+
+    static func download(_ fixture: BlobFixture, threshold: Double) -> SegmentedDownload {
+        var options = DownloadOptions(connections: 4, chunkSize: SegmentedDownloadTests.chunk)
+        options.splitThreshold = threshold
+        return SegmentedDownload(
+            id: fixture.blob.digest, expectedSHA256: fixture.blob.hex, size: Int64(fixture.blob.size),
+            path: fixture.work.appending("blob.partial").path, options: options)
+    }
+
+    @Test("a connection that finishes within the threshold is never split: its requests double from one chunk")
+    func fast() async throws {
+        let fixture = try await BlobFixture.launch(layerBytes: 2 << 20, seed: 421)
+        defer { fixture.stop() }
+        let ranges = Ranges()
+        // 2 MiB would be split only below 35 kB/s, which not even a loaded test machine comes near.
+        try await Self.download(fixture, threshold: 60).run(ranges.fetcher(CurlEngine(), url: fixture.url()))
+        let size = Int64(fixture.blob.size)
+        let c = SegmentedDownloadTests.chunk
+        // 1, 1, 2, 4 chunks, then the rest: in order, back to back, on one connection.
+        #expect(ranges.list.withLock { $0 } == [0...(c - 1), c...(2 * c - 1), (2 * c)...(4 * c - 1), (4 * c)...(8 * c - 1), (8 * c)...(size - 1)])
+        #expect(try sha256Hex(file: fixture.work.appending("blob.partial").path) == fixture.blob.hex)
+    }
+
+    @Test("a slow link: extra connections split the blob")
+    func slow() async throws {
+        let fixture = try await BlobFixture.launch(layerBytes: 3 << 20, seed: 422)
+        defer { fixture.stop() }
+        // 6 s at 500 kB/s a connection: well over the threshold once the rate is measured, even on a loaded machine.
+        let proxy = try await TestProxy.start(upstream: fixture.registry.address, faults: ["throttle=500000,path=/blobs/"])
+        defer { proxy.stop() }
+        let ranges = Ranges()
+        try await Self.download(fixture, threshold: 1).run(ranges.fetcher(CurlEngine(), url: fixture.url(via: proxy.address)))
+        let starts = ranges.starts
+        let c = SegmentedDownloadTests.chunk
+        // Alone, the first connection's requests would start at 0, c, 2c, 4c and 8c, and nowhere else.
+        #expect(starts != [0, c, 2 * c, 4 * c, 8 * c], "requests started at \(starts)")
+        #expect(try sha256Hex(file: fixture.work.appending("blob.partial").path) == fixture.blob.hex)
+    }
+
+    @Test("threshold 0: every connection starts at once on an equal share")
+    func atOnce() async throws {
+        let fixture = try await BlobFixture.launch(layerBytes: 2 << 20, seed: 423)
+        defer { fixture.stop() }
+        let ranges = Ranges()
+        try await Self.download(fixture, threshold: 0).run(ranges.fetcher(CurlEngine(), url: fixture.url()))
+        #expect(ranges.starts.count >= 4, "requests started at \(ranges.starts)")
+        #expect(!ranges.list.withLock { $0 }.contains(0...(Int64(fixture.blob.size) - 1)), "no request asked for everything")
+        #expect(try sha256Hex(file: fixture.work.appending("blob.partial").path) == fixture.blob.hex)
     }
 }

@@ -9,6 +9,10 @@ public struct DownloadOptions: Sendable {
     public var stallTimeout: Double
     /// Data and journal are made durable after this many bytes (batched, not per chunk).
     public var syncEvery: Int64
+    /// An extra connection joins a blob only by splitting a segment that still needs more than this many seconds at
+    /// its measured rate (aria2 splits by size; a rate tells a capped or distant link from a fast one). 0: every
+    /// connection starts at once, on an equal share.
+    public var splitThreshold: Double = 1
 
     public init(connections: Int = 4, chunkSize: Int64 = 16 << 20, attempts: Int = 6, stallTimeout: Double = 30, syncEvery: Int64 = 256 << 20) {
         self.connections = max(1, connections)

@@ -3,12 +3,29 @@ import Foundation
 import Glibc
 import Synchronization
 
+/// A segment's rate over its last whole window of bytes.
+struct Flow {
+    var mark: (at: ContinuousClock.Instant, position: Int64)
+    /// Bytes a second in the last whole window; nil until one has passed.
+    var rate: Double?
+
+    mutating func record(_ position: Int64, at now: ContinuousClock.Instant, window: Duration) {
+        let elapsed = now - self.mark.at
+        guard elapsed >= window else { return }
+        self.rate = Double(position - self.mark.position) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        self.mark = (now, position)
+    }
+}
+
 /// What the connections, the hasher and the watchdog of one download share, behind one lock.
 final class DownloadState: Sendable {
     private struct Inner {
         var scheduler: SegmentScheduler
         var bodies: [Int: ResponseBody] = [:]
         var lastByte: [Int: ContinuousClock.Instant] = [:]
+        /// Each segment's recent rate, for deciding whether to split it: measured over whole windows from its first
+        /// byte (a loaded server's slow answer is not a slow link, and a first burst is not a fast one).
+        var flowing: [Int: Flow] = [:]
         var stalled: Set<Int> = []
         var bytesSinceSync: Int64 = 0
         var fetched: Int64 = 0
@@ -17,6 +34,8 @@ final class DownloadState: Sendable {
     }
 
     let journal: Journal
+    /// How long a segment's bytes are counted before its rate is known; the rate is renewed every window after.
+    static let rateWindow: Duration = .milliseconds(100)
     private let inner: Mutex<Inner>
     /// The running digest of bytes [0, hashed). Fed from memory by the connection writing at `hashed`, else from
     /// the page cache by the hasher task when other segments filled the gap.
@@ -32,10 +51,40 @@ final class DownloadState: Sendable {
     func claim() -> SegmentScheduler.Segment? {
         self.inner.withLock { s in
             let segment = s.scheduler.claim()
-            if let segment { s.lastByte[segment.id] = .now }
+            if let segment { Self.opened(segment, in: &s) }
             return segment
         }
     }
+
+    enum ExtraClaim {
+        case segment(SegmentScheduler.Segment)
+        /// Nothing worth splitting yet.
+        case wait
+        /// The blob is complete.
+        case finished
+    }
+
+    /// Work for an extra connection: chunks nobody fetches, or the tail of a segment that, at the rate it has
+    /// kept for at least `window`, still needs more than `threshold` seconds. A fast connection is left alone:
+    /// a split would cost a request and out-of-order hashing and save nothing.
+    func claimExtra(threshold: Double) -> ExtraClaim {
+        self.inner.withLock { s in
+            if s.scheduler.isComplete { return .finished }
+            let flowing = s.flowing
+            let segment = s.scheduler.claim { victim in
+                guard let rate = flowing[victim.id]?.rate else { return false }
+                return Double(victim.end - victim.position) > rate * threshold
+            }
+            guard let segment else { return .wait }
+            Self.opened(segment, in: &s)
+            return .segment(segment)
+        }
+    }
+
+    private static func opened(_ segment: SegmentScheduler.Segment, in s: inout Inner) {
+        s.lastByte[segment.id] = .now
+    }
+
 
     func segment(_ id: Int) -> SegmentScheduler.Segment? { self.inner.withLock { $0.scheduler.segment(id) } }
     func position(_ id: Int) -> Int64 { self.inner.withLock { $0.scheduler.segment(id)?.position ?? 0 } }
@@ -45,6 +94,7 @@ final class DownloadState: Sendable {
         self.inner.withLock { s in
             s.scheduler.release(id)
             s.lastByte[id] = nil
+            s.flowing[id] = nil
             s.stalled.remove(id)
         }
         self.wakeHasher()
@@ -66,8 +116,14 @@ final class DownloadState: Sendable {
     /// Records written bytes, marks finished chunks in the journal; true when data and journal should be synced now.
     func advance(_ id: Int, to position: Int64, wrote: Int64, syncEvery: Int64) throws -> Bool {
         let syncNow = try self.inner.withLock { s -> Bool in
+            let now = ContinuousClock.now
+            if s.flowing[id] == nil {
+                s.flowing[id] = Flow(mark: (now, position))
+            } else {
+                s.flowing[id]!.record(position, at: now, window: Self.rateWindow)
+            }
             for chunk in s.scheduler.advance(id, to: position) { try self.journal.mark(chunk) }
-            s.lastByte[id] = .now
+            s.lastByte[id] = now
             s.fetched += wrote
             s.bytesSinceSync += wrote
             if s.bytesSinceSync >= syncEvery {

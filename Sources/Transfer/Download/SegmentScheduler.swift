@@ -1,6 +1,6 @@
 /// Hands out segments (runs of chunks, one Range request each) to connections, and lets an idle connection take
-/// the tail of the slowest segment (work stealing), as aria2's `SegmentMan` does. A plain value: its owner keeps it
-/// under a lock and acts on what it returns outside the lock.
+/// the tail of the segment with most left (work stealing), as aria2's `SegmentMan` does. A plain value: its owner
+/// keeps it under a lock and acts on what it returns outside the lock.
 public struct SegmentScheduler: Sendable {
     public struct Segment: Sendable, Hashable {
         public let id: Int
@@ -32,13 +32,14 @@ public struct SegmentScheduler: Sendable {
     public var isComplete: Bool { !self.done.contains(false) }
     public var doneCount: Int { self.done.count { $0 } }
 
-    /// The next piece of work: a run of chunks nobody is fetching, or the tail of the segment with most left.
-    public mutating func claim() -> Segment? {
+    /// The next piece of work: a run of chunks nobody is fetching, or else the tail of the segment with most left
+    /// among those `splittable` accepts.
+    public mutating func claim(splittable: (Segment) -> Bool = { _ in true }) -> Segment? {
         if let run = self.firstUnownedRun() {
             let last = min(run.upperBound, run.lowerBound + self.share)
             return self.open(from: self.plan.range(of: run.lowerBound).lowerBound, to: self.plan.range(of: last - 1).upperBound)
         }
-        return self.steal()
+        return self.steal(splittable)
     }
 
     /// Records that segment `id` has written up to `position`; returns the chunks that became complete.
@@ -63,11 +64,6 @@ public struct SegmentScheduler: Sendable {
     }
 
     public func segment(_ id: Int) -> Segment? { self.active[id] }
-
-    /// Records the end of the Range request segment `id` is about to send.
-    public mutating func setRequestEnd(_ id: Int, _ end: Int64) {
-        self.active[id]?.requestEnd = end
-    }
 
     /// Makes `id` the one segment, covering the whole blob from byte 0 (a server that ignores Range).
     public mutating func makeWhole(_ id: Int) -> Bool {
@@ -134,21 +130,23 @@ public struct SegmentScheduler: Sendable {
         return nil
     }
 
-    /// Splits the segment with the most whole chunks left after the one it is writing, at a chunk boundary.
-    private mutating func steal() -> Segment? {
+    /// Records the end of the Range request segment `id` is about to send.
+    public mutating func setRequestEnd(_ id: Int, _ end: Int64) {
+        self.active[id]?.requestEnd = end
+    }
+
+    /// Splits the segment with the most whole chunks left after the one it is writing, at a chunk boundary in the
+    /// middle of them, and never below its request in flight, whose bytes are on their way.
+    private mutating func steal(_ splittable: (Segment) -> Bool) -> Segment? {
         var best: (id: Int, mid: Int64, spare: Int)?
         for s in self.active.values {
             let current = self.plan.chunk(containing: s.position)
             let lastChunk = self.plan.chunk(containing: s.end - 1)
             let spare = lastChunk - current  // whole chunks after the one in progress
-            guard spare >= 1 else { continue }
-            // Never below the request in flight, whose bytes are on their way.
             let inFlight = Int((s.requestEnd + self.plan.chunkSize - 1) / self.plan.chunkSize)
             let midChunk = max(current + 1 + spare / 2, inFlight)
-            guard midChunk <= lastChunk else { continue }
-            if best == nil || spare > best!.spare {
-                best = (s.id, self.plan.range(of: midChunk).lowerBound, spare)
-            }
+            guard spare >= 1, midChunk <= lastChunk, best == nil || spare > best!.spare, splittable(s) else { continue }
+            best = (s.id, self.plan.range(of: midChunk).lowerBound, spare)
         }
         guard let victim = best, var segment = self.active[victim.id] else { return nil }
         let end = segment.end

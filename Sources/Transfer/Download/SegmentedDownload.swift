@@ -103,9 +103,9 @@ public struct SegmentedDownload: Sendable {
         if self.extent == nil && !resuming { try Self.preallocate(fd, self.size, path: self.path) }
 
         let done = (0..<plan.count).map { journal.isDone($0) }
-        let state = DownloadState(
-            scheduler: SegmentScheduler(plan: plan, done: done, connections: singleStream ? 1 : self.options.connections),
-            journal: journal)
+        // Split by rate: the first connection takes everything, extra ones split what is slow.
+        let shares = singleStream || self.options.splitThreshold > 0 ? 1 : self.options.connections
+        let state = DownloadState(scheduler: SegmentScheduler(plan: plan, done: done, connections: shares), journal: journal)
         let resumed = done.enumerated().reduce(Int64(0)) { $0 + ($1.element ? Int64(plan.range(of: $1.offset).count) : 0) }
 
         let digest: String
@@ -149,7 +149,7 @@ public struct SegmentedDownload: Sendable {
             for connection in 0..<connections {
                 group.addTask {
                     if connection > 0, await !gate.wait() { return .worker }
-                    try await self.worker(fetch, fd: fd, state: state, gate: connection == 0 ? gate : nil, singleStream: singleStream)
+                    try await self.worker(fetch, fd: fd, state: state, gate: connection == 0 ? gate : nil, extra: connection > 0, singleStream: singleStream)
                     return .worker
                 }
             }
@@ -172,18 +172,19 @@ public struct SegmentedDownload: Sendable {
         }
     }
 
-    /// One connection: claims segments until none are left, retrying its segment with backoff.
-    private func worker(_ fetch: @escaping Fetch, fd: Int32, state: DownloadState, gate: Gate?, singleStream: Bool) async throws {
+    /// One connection: claims segments until none are left, retrying its segment with backoff. An `extra`
+    /// connection waits for a segment worth splitting (`DownloadOptions.splitThreshold`).
+    private func worker(_ fetch: @escaping Fetch, fd: Int32, state: DownloadState, gate: Gate?, extra: Bool, singleStream: Bool) async throws {
         var gate = gate
         defer { gate?.decide(true) }
-        while let segment = state.claim() {
+        while let segment = extra ? try await self.claimExtra(state) : state.claim() {
             var failures = 0
             while true {
                 try Task.checkCancellation()
                 guard let current = state.segment(segment.id), !current.isDone else { break }
                 let before = current.position
                 do {
-                    try await self.fetchSegment(segment.id, fetch, fd: fd, state: state, gate: &gate, singleStream: singleStream)
+                    try await self.fetchSegment(segment.id, from: segment.position, fetch, fd: fd, state: state, gate: &gate, singleStream: singleStream)
                     continue
                 } catch is CancellationError where state.takeStalled(segment.id) {
                     if try self.shouldRetry(TransferError(.timeout, "blob \(self.id): no data for \(Int(self.options.stallTimeout)) s"), failures: &failures, progressed: state.position(segment.id) > before, state: state) == nil {
@@ -203,6 +204,18 @@ public struct SegmentedDownload: Sendable {
         }
     }
 
+    private func claimExtra(_ state: DownloadState) async throws -> SegmentScheduler.Segment? {
+        let threshold = self.options.splitThreshold
+        if threshold <= 0 { return state.claim() }
+        while true {
+            switch state.claimExtra(threshold: threshold) {
+            case .segment(let segment): return segment
+            case .finished: return nil
+            case .wait: try await Task.sleep(for: DownloadState.rateWindow / 2)
+            }
+        }
+    }
+
     /// Counts a failure and decides: the pause before the next attempt (nil: at once), or rethrow.
     private func shouldRetry(_ error: any Error, failures: inout Int, progressed: Bool, state: DownloadState) throws -> Double? {
         if progressed { failures = 0 }
@@ -215,12 +228,16 @@ public struct SegmentedDownload: Sendable {
     }
 
     /// One Range request for the rest of a segment, written at its offsets as it streams.
-    private func fetchSegment(_ id: Int, _ fetch: @escaping Fetch, fd: Int32, state: DownloadState, gate: inout Gate?, singleStream: Bool) async throws {
+    /// `start` is where the segment began.
+    private func fetchSegment(_ id: Int, from start: Int64, _ fetch: @escaping Fetch, fd: Int32, state: DownloadState, gate: inout Gate?, singleStream: Bool) async throws {
         guard var position = state.segment(id)?.position, let end = state.segment(id)?.end else { return }
         // Requests cover a few chunks at a time, so an idle connection can take over the rest of a segment at a
-        // request boundary instead of cutting a request whose bytes are already on the wire.
+        // request boundary instead of cutting a request whose bytes are already on the wire. Split by rate, a
+        // segment's requests start at one chunk and double (a slow link is split early; a fast one soon sends
+        // long requests).
         let chunkSize = self.options.chunkSize
-        let span = max(Self.chunksPerRequest, (Self.minimumRequest + chunkSize - 1) / chunkSize) * chunkSize
+        var span = max(Self.chunksPerRequest, (Self.minimumRequest + chunkSize - 1) / chunkSize) * chunkSize
+        if self.options.splitThreshold > 0 { span = min(span, max(chunkSize, (position - start + chunkSize - 1) / chunkSize * chunkSize)) }
         let bounded = !singleStream && self.options.connections > 1
         let requestEnd = bounded ? min(end, (position / chunkSize) * chunkSize + span) : end
         state.setRequestEnd(id, requestEnd)

@@ -13,6 +13,11 @@ struct TransferOptions: ParsableArguments {
     @Option(help: "Parallel Range connections for one large blob.")
     var connections: Int = 4
 
+    @Option(name: .customLong("split-after"), help: ArgumentHelp(
+        "Extra connections join a blob when its connection would need more than this for what is left (a capped or distant link); 0: all at once.",
+        valueName: "seconds"))
+    var splitAfter: Double = 1
+
     @Option(name: .customLong("chunk-size"), help: ArgumentHelp("Chunk size: the unit of resume (e.g. 16MiB).", valueName: "size"))
     var chunkSize: ByteSize = ByteSize(16 << 20)
 
@@ -24,7 +29,9 @@ struct TransferOptions: ParsableArguments {
     }
 
     func downloadOptions(retries: Int) -> DownloadOptions {
-        DownloadOptions(connections: self.connections, chunkSize: self.chunkSize.bytes, attempts: retries + 1, stallTimeout: self.stallTimeout)
+        var options = DownloadOptions(connections: self.connections, chunkSize: self.chunkSize.bytes, attempts: retries + 1, stallTimeout: self.stallTimeout)
+        options.splitThreshold = max(0, self.splitAfter)
+        return options
     }
 }
 
