@@ -22,6 +22,14 @@ struct GzipTests {
         if level >= 6 { #expect(compressed.count < content.count / 3) }
     }
 
+    @Test("each level's output is no larger than gzip's at the same level", arguments: 1...9)
+    func levelMeansZlibSize(level: Int) throws {
+        let content = TestData.logText(4 << 20)
+        let ferry = try ParallelGzipEncoder.compress(content, options: GzipOptions(level: level))
+        let zlib = try Tool.output("gzip", ["-\(level)", "-c"], input: content)
+        #expect(ferry.count <= zlib.count, "level \(level): Ferry \(ferry.count) bytes, gzip \(zlib.count)")
+    }
+
     @Test("exactly one block is one member; each further block is another")
     func membersPerBlock() throws {
         for (size, members) in [(Self.block, 1), (Self.block + 1, 2), (4 * Self.block, 4)] {
