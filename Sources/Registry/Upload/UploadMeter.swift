@@ -56,7 +56,7 @@ final class UploadMeter: Sendable {
     var idle: (seconds: Double, bodyDone: Bool) {
         self.state.withLock { s in
             let elapsed = ContinuousClock.now - s.lastByte
-            return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, s.requestSent >= s.requestLength)
+            return (elapsed.inSeconds, s.requestSent >= s.requestLength)
         }
     }
 }

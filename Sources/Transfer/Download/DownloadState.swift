@@ -12,7 +12,7 @@ struct Flow {
     mutating func record(_ position: Int64, at now: ContinuousClock.Instant, window: Duration) {
         let elapsed = now - self.mark.at
         guard elapsed >= window else { return }
-        self.rate = Double(position - self.mark.position) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        self.rate = Double(position - self.mark.position) / elapsed.inSeconds
         self.mark = (now, position)
     }
 }
@@ -51,7 +51,7 @@ final class DownloadState: Sendable {
     func claim() -> SegmentScheduler.Segment? {
         self.inner.withLock { s in
             let segment = s.scheduler.claim()
-            if let segment { Self.opened(segment, in: &s) }
+            if let segment { s.lastByte[segment.id] = .now }
             return segment
         }
     }
@@ -64,8 +64,8 @@ final class DownloadState: Sendable {
         case finished
     }
 
-    /// Work for an extra connection: chunks nobody fetches, or the tail of a segment that, at the rate it has
-    /// kept for at least `window`, still needs more than `threshold` seconds. A fast connection is left alone:
+    /// Work for an extra connection: chunks nobody fetches, or the tail of a segment that, at its rate over the
+    /// last whole `rateWindow`, still needs more than `threshold` seconds. A fast connection is left alone:
     /// a split would cost a request and out-of-order hashing and save nothing.
     func claimExtra(threshold: Double) -> ExtraClaim {
         self.inner.withLock { s in
@@ -76,15 +76,10 @@ final class DownloadState: Sendable {
                 return Double(victim.end - victim.position) > rate * threshold
             }
             guard let segment else { return .wait }
-            Self.opened(segment, in: &s)
+            s.lastByte[segment.id] = .now
             return .segment(segment)
         }
     }
-
-    private static func opened(_ segment: SegmentScheduler.Segment, in s: inout Inner) {
-        s.lastByte[segment.id] = .now
-    }
-
 
     func segment(_ id: Int) -> SegmentScheduler.Segment? { self.inner.withLock { $0.scheduler.segment(id) } }
     func position(_ id: Int) -> Int64 { self.inner.withLock { $0.scheduler.segment(id)?.position ?? 0 } }

@@ -65,6 +65,11 @@ public struct SegmentScheduler: Sendable {
 
     public func segment(_ id: Int) -> Segment? { self.active[id] }
 
+    /// Records the end of the Range request segment `id` is about to send.
+    public mutating func setRequestEnd(_ id: Int, _ end: Int64) {
+        self.active[id]?.requestEnd = end
+    }
+
     /// Makes `id` the one segment, covering the whole blob from byte 0 (a server that ignores Range).
     public mutating func makeWhole(_ id: Int) -> Bool {
         guard self.active[id] != nil else { return false }
@@ -128,11 +133,6 @@ public struct SegmentScheduler: Sendable {
             i += 1
         }
         return nil
-    }
-
-    /// Records the end of the Range request segment `id` is about to send.
-    public mutating func setRequestEnd(_ id: Int, _ end: Int64) {
-        self.active[id]?.requestEnd = end
     }
 
     /// Splits the segment with the most whole chunks left after the one it is writing, at a chunk boundary in the
