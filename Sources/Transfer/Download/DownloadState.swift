@@ -47,6 +47,7 @@ final class DownloadState: Sendable {
     }
 
     var isComplete: Bool { self.inner.withLock { $0.scheduler.isComplete } }
+    var pendingChunks: Int { self.inner.withLock { $0.scheduler.plan.count - $0.scheduler.doneCount } }
 
     func claim() -> SegmentScheduler.Segment? {
         self.inner.withLock { s in

@@ -139,7 +139,8 @@ public struct SegmentedDownload: Sendable {
         let gate = Gate()
         if state.isComplete || singleStream { gate.decide(!singleStream && !state.isComplete) }
         enum Finished: Sendable { case digest(String), worker, watchdog }
-        let connections = singleStream ? 1 : self.options.connections
+        // More connections than chunks left would only wait for work that cannot come.
+        let connections = singleStream ? 1 : max(1, min(self.options.connections, state.pendingChunks))
         return try await withThrowingTaskGroup(of: Finished.self) { group in
             group.addTask { .digest(try await self.hash(fd: fd, state: state)) }
             group.addTask {
