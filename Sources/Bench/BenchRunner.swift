@@ -22,14 +22,15 @@ public struct BenchRunner: Sendable {
 
     public func run() async throws -> BenchReport {
         try self.scenario.validate()
+        var tools = self.tools
         for peer in self.scenario.compare where !peer.phases.isDisjoint(with: self.scenario.phases) {
-            _ = try Tools.peer(peer.executable)
+            tools.peers[peer] = try Tools.resolve(peer)
         }
         let date = ISO8601DateFormatter().string(from: Date())
         var machine = Machine.probe()
         let work = try Self.makeWorkDirectory(under: self.scenario.workDir)
         self.log("work directory \(work)\(self.scenario.keep ? " (kept)" : "")")
-        var session = Session(scenario: self.scenario, tools: self.tools, work: work, log: self.log)
+        var session = Session(scenario: self.scenario, tools: tools, work: work, log: self.log)
         defer {
             session.stopServices()
             if !self.scenario.keep { try? FileManager.default.removeItem(atPath: work) }

@@ -28,29 +28,6 @@ public struct RunSample: Codable, Sendable, Hashable {
     }
 }
 
-/// The parts of one run that several children add up to (one `ferry copy` or `skopeo copy` per image).
-struct RunTotals {
-    var wallSeconds = 0.0
-    var cpuUserSeconds = 0.0
-    var cpuSystemSeconds = 0.0
-    var peakRSSBytes: Int64 = 0
-    var retries = 0
-
-    mutating func add(wall: Double, user: Double, system: Double, peakRSS: Int64, retries: Int) {
-        self.wallSeconds += wall
-        self.cpuUserSeconds += user
-        self.cpuSystemSeconds += system
-        self.peakRSSBytes = max(self.peakRSSBytes, peakRSS)
-        self.retries += retries
-    }
-
-    func sample(bytes: Int64) -> RunSample {
-        RunSample(
-            wallSeconds: self.wallSeconds, cpuUserSeconds: self.cpuUserSeconds, cpuSystemSeconds: self.cpuSystemSeconds,
-            peakRSSBytes: self.peakRSSBytes, retries: self.retries, bytes: bytes)
-    }
-}
-
 /// Median, minimum and maximum of MB/s over the runs: the median is what is compared, min–max is the spread.
 public struct Spread: Codable, Sendable, Hashable {
     public var median: Double

@@ -57,37 +57,37 @@ extension Session {
                 ferry + ["copy"] + flags + ["oci:\(layout):1", "docker://\(target.address)/\(ns)/push-\(run)-\(index):1"]
             }
             for index in self.layouts.indices { self.remember("\(target.address)/\(ns)/push-\(run)-\(index):1") }
-            return try await self.execute(steps, bytes: bytes, ferry: true)
+            return try await self.execute(steps, bytes: bytes)
         case .pull:
             let directory = try self.scratch("pull")
             defer { self.discard(directory) }
             let steps = self.sources.enumerated().map { index, source in
                 ferry + ["copy"] + flags + ["docker://\(source)", "oci:\(directory)/\(index)"]
             }
-            return try await self.execute(steps, bytes: bytes, ferry: true)
+            return try await self.execute(steps, bytes: bytes)
         case .save:
             let directory = try self.scratch("save")
             defer { self.discard(directory) }
-            return try await self.execute([ferry + ["save"] + flags + ["-o", "\(directory)/bundle.tar"] + self.sources], bytes: bytes, ferry: true)
+            return try await self.execute([ferry + ["save"] + flags + ["-o", "\(directory)/bundle.tar"] + self.sources], bytes: bytes)
         case .load:
             let target = try await self.target()
             defer { self.release(target) }
             let to = "\(target.address)/\(ns)/load-\(run)"
             for index in self.sources.indices { self.remember("\(to)/src-\(index):1") }
-            return try await self.execute([ferry + ["load"] + flags + [self.bundle!, "--to", to, "--layout", "flat"]], bytes: bytes, ferry: true)
+            return try await self.execute([ferry + ["load"] + flags + [self.bundle!, "--to", to, "--layout", "flat"]], bytes: bytes)
         case .sync:
             let target = try await self.target()
             defer { self.release(target) }
             let to = "\(target.address)/\(ns)/sync-\(run)"
             for index in self.sources.indices { self.remember("\(to)/src-\(index):1") }
-            return try await self.execute([ferry + ["sync"] + flags + self.sources + ["--to", to, "--layout", "flat"]], bytes: bytes, ferry: true)
+            return try await self.execute([ferry + ["sync"] + flags + self.sources + ["--to", to, "--layout", "flat"]], bytes: bytes)
         case .hash:
-            return try await self.execute([[self.tools.testkit, "codec", "sha256", self.codecFile!]], bytes: bytes, ferry: false)
+            return try await self.execute([[self.tools.testkit, "codec", "sha256", self.codecFile!]], bytes: bytes)
         case .gzip, .zstd:
             let encode = phase == .gzip ? ["--encode", "gzip", "--level", "6"] : ["--encode", "zstd", "--level", "3"]
             return try await self.execute(
                 [[self.tools.testkit, "codec", "pipe", "--in", self.codecFile!, "--out", "/dev/null", "--hash", "none"] + encode],
-                bytes: bytes, ferry: false)
+                bytes: bytes)
         case .throttled:
             preconditionFailure("measured by measureThrottled")
         }
@@ -100,17 +100,17 @@ extension Session {
         let ns = self.namespace
         switch (peer, phase) {
         case (.skopeo, _):
-            let skopeo = [try Tools.peer("skopeo"), "copy", "-q", "--insecure-policy"]
+            let skopeo = [try self.tools.path(of: .skopeo), "copy", "-q", "--insecure-policy"]
             switch phase {
             case .push, .load:
                 let target = try await self.target()
                 defer { self.release(target) }
                 let steps = self.layouts.enumerated().map { index, layout in
                     let to = "\(target.address)/\(ns)/skopeo-\(phase.rawValue)-\(run)/src-\(index):1"
-                    return skopeo + self.skopeoFlags("dest") + ["oci:\(layout):1", "docker://\(to)"]
+                    return skopeo + self.skopeoFlags("dest-") + ["oci:\(layout):1", "docker://\(to)"]
                 }
                 for index in self.layouts.indices { self.remember("\(target.address)/\(ns)/skopeo-\(phase.rawValue)-\(run)/src-\(index):1") }
-                return try await self.execute(steps, bytes: bytes, ferry: false)
+                return try await self.execute(steps, bytes: bytes)
             case .pull, .save:
                 // pull: one layout per image, as ferry copy does; save: every image into one layout, the closest
                 // skopeo has to a bundle (and its faster path: docker-archive is slower).
@@ -118,29 +118,29 @@ extension Session {
                 defer { self.discard(directory) }
                 let steps = self.sources.enumerated().map { index, source in
                     let to = phase == .pull ? "oci:\(directory)/\(index):1" : "oci:\(directory)/bundle:src-\(index)"
-                    return skopeo + self.skopeoFlags("src") + ["docker://\(source)", to]
+                    return skopeo + self.skopeoFlags("src-") + ["docker://\(source)", to]
                 }
-                return try await self.execute(steps, bytes: bytes, ferry: false)
+                return try await self.execute(steps, bytes: bytes)
             case .sync:
                 let target = try await self.target()
                 defer { self.release(target) }
                 let steps = self.sources.enumerated().map { index, source in
                     let to = "\(target.address)/\(ns)/skopeo-sync-\(run)/src-\(index):1"
-                    return skopeo + self.skopeoFlags("src") + self.skopeoFlags("dest") + ["docker://\(source)", "docker://\(to)"]
+                    return skopeo + self.skopeoFlags("src-") + self.skopeoFlags("dest-") + ["docker://\(source)", "docker://\(to)"]
                 }
                 for index in self.sources.indices { self.remember("\(target.address)/\(ns)/skopeo-sync-\(run)/src-\(index):1") }
-                return try await self.execute(steps, bytes: bytes, ferry: false)
+                return try await self.execute(steps, bytes: bytes)
             default:
                 preconditionFailure("skopeo has no \(phase) phase")
             }
         case (.openssl, .hash):
-            return try await self.execute([[try Tools.peer("openssl"), "dgst", "-sha256", self.codecFile!]], bytes: bytes, ferry: false)
+            return try await self.execute([[try self.tools.path(of: .openssl), "dgst", "-sha256", self.codecFile!]], bytes: bytes)
         case (.pigz, .gzip):
             return try await self.execute(
-                [[try Tools.peer("pigz"), "-p", "\(cores)", "-6", "-c", self.codecFile!]], bytes: bytes, ferry: false, stdoutToNull: true)
+                [[try self.tools.path(of: .pigz), "-p", "\(cores)", "-6", "-c", self.codecFile!]], bytes: bytes, stdoutToNull: true)
         case (.zstd, .zstd):
             return try await self.execute(
-                [[try Tools.peer("zstd"), "-q", "-T\(cores)", "-3", "-c", self.codecFile!]], bytes: bytes, ferry: false, stdoutToNull: true)
+                [[try self.tools.path(of: .zstd), "-q", "-T\(cores)", "-3", "-c", self.codecFile!]], bytes: bytes, stdoutToNull: true)
         default:
             preconditionFailure("\(peer) has no \(phase) phase")
         }
@@ -191,10 +191,10 @@ extension Session {
         var commands = ["", "", ""]
         for run in 1...self.scenario.runs {
             var directory = try self.scratch("throttled")
-            let (sampleN, commandN) = try await self.execute([ferry(n, directory)], bytes: bytes, ferry: true)
+            let (sampleN, commandN) = try await self.execute([ferry(n, directory)], bytes: bytes)
             self.discard(directory)
             directory = try self.scratch("throttled")
-            let (sample1, command1) = try await self.execute([ferry(1, directory)], bytes: bytes, ferry: true)
+            let (sample1, command1) = try await self.execute([ferry(1, directory)], bytes: bytes)
             self.discard(directory)
             many.append(sampleN)
             one.append(sample1)
@@ -203,8 +203,8 @@ extension Session {
                 directory = try self.scratch("throttled-aria2")
                 let url = "http://\(proxy.address)/v2/\(self.namespace)/big/blobs/sha256:\(layer)"
                 let (sample, command) = try await self.execute(
-                    [[try Tools.peer("aria2c"), "-q", "-x\(n)", "-s\(n)", "-k1M", "--allow-overwrite=true", "-d", directory, "-o", "blob", url]],
-                    bytes: bytes, ferry: false)
+                    [[try self.tools.path(of: .aria2), "-q", "-x\(n)", "-s\(n)", "-k1M", "--allow-overwrite=true", "-d", directory, "-o", "blob", url]],
+                    bytes: bytes)
                 self.discard(directory)
                 peer.append(sample)
                 line += " | aria2c \(Self.describe(sample))"
@@ -223,18 +223,23 @@ extension Session {
 
     /// Runs one run's steps one after another (e.g. one copy per image): their wall and CPU times add up, the peak
     /// RSS is the largest. Returns the sample and the commands, for the report.
-    private func execute(_ steps: [[String]], bytes: Int64, ferry: Bool, stdoutToNull: Bool = false) async throws -> (RunSample, String) {
-        var totals = RunTotals()
+    private func execute(_ steps: [[String]], bytes: Int64, stdoutToNull: Bool = false) async throws -> (RunSample, String) {
+        var wall = 0.0, user = 0.0, system = 0.0, peakRSS: Int64 = 0, retries = 0
         for argv in steps {
             let result = try await measured(argv, environment: self.environment, stdoutToNull: stdoutToNull)
-            totals.add(
-                wall: result.wallSeconds, user: result.usage.userSeconds, system: result.usage.systemSeconds,
-                peakRSS: result.usage.peakRSSBytes, retries: ferry ? Self.retries(inProgress: result.output.stderrString) : 0)
+            wall += result.wallSeconds
+            user += result.usage.userSeconds
+            system += result.usage.systemSeconds
+            peakRSS = max(peakRSS, result.usage.peakRSSBytes)
+            // Only Ferry reports retries (its `--progress json` summary).
+            if argv[0] == self.tools.ferry { retries += Self.retries(inProgress: result.output.stderrString) }
         }
         let command = steps.map { argv in
             ([(argv[0] as NSString).lastPathComponent] + argv.dropFirst()).map { $0.replacingOccurrences(of: self.work, with: "$WORK") }.joined(separator: " ")
         }.joined(separator: "; ")
-        return (totals.sample(bytes: bytes), command)
+        let sample = RunSample(
+            wallSeconds: wall, cpuUserSeconds: user, cpuSystemSeconds: system, peakRSSBytes: peakRSS, retries: retries, bytes: bytes)
+        return (sample, command)
     }
 
     /// The `retries` of the `summary` event in Ferry's `--progress json` stream (docs/progress-json.md).

@@ -57,6 +57,7 @@ struct Session {
             if let registry = self.scenario.registry {
                 self.main = registry
                 self.log("registry under test: \(registry), repositories under \(self.namespace)/")
+                if let ca = self.scenario.caCert { try self.makeSkopeoCertDirectory(ca) }
             } else {
                 self.main = try await self.startRegistry(name: "registry").address
                 self.log("registry under test: local, \(self.main)")
@@ -106,25 +107,16 @@ struct Session {
         }
     }
 
-    /// A registry of our own on a free loopback port, with its storage in the work directory.
-    /// Tried up to three times: the launcher picks a free port before the registry binds it, so on a busy machine
-    /// another process can take the port in between.
+    /// A registry of our own on a free loopback port, with its storage in the work directory. One attempt: the
+    /// launcher already retries when another process takes the port it picked.
     mutating func startRegistry(name: String) async throws -> Service {
-        var attempt = 0
-        while true {
-            attempt += 1
-            self.counter += 1
-            let root = "\(self.work)/\(name)-\(self.counter)"
-            do {
-                let service = try await Service.start(
-                    "\(name)-\(self.counter)",
-                    [self.tools.testkit, "registry", "--variant", "http", "--root", root, "--info", "\(root).json"], logs: self.logs)
-                self.services.append(service)
-                return service
-            } catch let error as BenchError where attempt < 3 {
-                self.log("\(name) did not start (\(error.message)); trying again")
-            }
-        }
+        self.counter += 1
+        let root = "\(self.work)/\(name)-\(self.counter)"
+        let service = try await Service.start(
+            "\(name)-\(self.counter)",
+            [self.tools.testkit, "registry", "--variant", "http", "--root", root, "--info", "\(root).json"], logs: self.logs)
+        self.services.append(service)
+        return service
     }
 
     /// Stops one service and removes its storage (a fresh target registry after its run).
@@ -166,21 +158,26 @@ struct Session {
         return flags
     }
 
-    /// skopeo's flags for one side (`src` or `dest`) of a copy.
-    func skopeoFlags(_ side: String) -> [String] {
-        if self.isLocal { return ["--\(side)-tls-verify=false"] }
+    /// skopeo's flags with `prefix` (`src-` or `dest-` for a side of a copy, empty for `skopeo delete`).
+    func skopeoFlags(_ prefix: String) -> [String] {
+        if self.isLocal { return ["--\(prefix)tls-verify=false"] }
         var flags: [String] = []
-        if self.allowsPlainHTTP { flags.append("--\(side)-tls-verify=false") }
-        if let ca = self.scenario.caCert {
-            // skopeo takes a directory of certificates, not a file.
-            let directory = "\(self.work)/skopeo-certs"
-            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            try? FileManager.default.removeItem(atPath: "\(directory)/ca.crt")
-            try? FileManager.default.copyItem(atPath: ca, toPath: "\(directory)/ca.crt")
-            flags += ["--\(side)-cert-dir", directory]
-        }
-        if let creds = self.scenario.creds { flags += ["--\(side)-creds", creds] }
+        if self.allowsPlainHTTP { flags.append("--\(prefix)tls-verify=false") }
+        if self.scenario.caCert != nil { flags += ["--\(prefix)cert-dir", self.skopeoCertDirectory] }
+        if let creds = self.scenario.creds { flags += ["--\(prefix)creds", creds] }
         return flags
+    }
+
+    /// skopeo takes a directory of certificates, not a file: `--ca-cert` is copied into it once, by `prepare`.
+    var skopeoCertDirectory: String { "\(self.work)/skopeo-certs" }
+
+    private func makeSkopeoCertDirectory(_ ca: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: self.skopeoCertDirectory, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: ca, toPath: "\(self.skopeoCertDirectory)/ca.crt")
+        } catch {
+            throw BenchError(.failed, "cannot copy --ca-cert \(ca) for skopeo: \(error.localizedDescription)")
+        }
     }
 
     // MARK: clean-up
@@ -192,17 +189,15 @@ struct Session {
             self.log("note: interrupted, so \(self.pushed.count) test image(s) stay in \(self.main)/\(self.namespace)/; delete them by hand")
             return
         }
-        guard let skopeo = try? Tools.peer("skopeo") else {
+        guard let skopeo = try? self.tools.path(of: .skopeo) else {
             self.log("note: skopeo is missing, so \(self.pushed.count) test images stay in \(self.main)/\(self.namespace)/; delete them by hand")
             return
         }
         var failed: [String] = []
-        var flags = ["--tls-verify=\(!self.allowsPlainHTTP)"]
-        if self.scenario.caCert != nil { flags += ["--cert-dir", "\(self.work)/skopeo-certs"] }
-        if let creds = self.scenario.creds { flags += ["--creds", creds] }
         for reference in self.pushed {
             do {
-                _ = try await measured([skopeo, "delete", "--insecure-policy"] + flags + ["docker://\(reference)"], environment: nil)
+                _ = try await measured(
+                    [skopeo, "delete", "--insecure-policy"] + self.skopeoFlags("") + ["docker://\(reference)"], environment: nil)
             } catch {
                 failed.append(reference)
             }

@@ -6,6 +6,8 @@ import Spawn
 public struct Tools: Sendable {
     public var ferry: String
     public var testkit: String
+    /// The compared peers' paths, looked up in PATH once before the first run (`BenchRunner.run`).
+    var peers: [Peer: String] = [:]
 
     public init(ferry: String, testkit: String) {
         self.ferry = ferry
@@ -24,12 +26,19 @@ public struct Tools: Sendable {
         return Tools(ferry: exe, testkit: testkit)
     }
 
+    /// A peer's path: the one found before the runs, else (skopeo deleting what was pushed, when not compared)
+    /// looked up now.
+    func path(of peer: Peer) throws -> String {
+        if let path = self.peers[peer] { return path }
+        return try Self.resolve(peer)
+    }
+
     /// A peer's path in PATH, or an error saying how to get it.
-    static func peer(_ name: String) throws -> String {
+    static func resolve(_ peer: Peer) throws -> String {
         do {
-            return try Executable.resolve(name)
+            return try Executable.resolve(peer.executable)
         } catch {
-            throw BenchError(.usage, "\(name) not found in PATH: install it (make deps does) or leave it out of --compare")
+            throw BenchError(.usage, "\(peer.executable) not found in PATH: install it (make deps does) or leave it out of --compare")
         }
     }
 }
@@ -57,13 +66,11 @@ final class Service: Sendable {
     let name: String
     let address: String
     private let child: Child
-    let stderrFile: String
 
-    private init(name: String, address: String, child: Child, stderrFile: String) {
+    private init(name: String, address: String, child: Child) {
         self.name = name
         self.address = address
         self.child = child
-        self.stderrFile = stderrFile
     }
 
     /// Starts `argv` and waits for the `listening HOST:PORT` line every ferry-testkit server prints once bound.
@@ -79,7 +86,7 @@ final class Service: Sendable {
             if let text = try? String(contentsOfFile: out, encoding: .utf8),
                 let line = text.split(separator: "\n").dropLast(text.hasSuffix("\n") ? 0 : 1).first(where: { $0.hasPrefix("listening ") })
             {
-                return Service(name: name, address: String(line.dropFirst("listening ".count)), child: child, stderrFile: err)
+                return Service(name: name, address: String(line.dropFirst("listening ".count)), child: child)
             }
             let log = { (try? String(contentsOfFile: err, encoding: .utf8)).map { String($0.suffix(1500)) } ?? "" }
             if let status = child.exitStatus {
