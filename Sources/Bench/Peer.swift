@@ -32,19 +32,23 @@ public enum Peer: String, CaseIterable, Sendable, Codable {
 
     /// Parses `--compare` values: names, comma lists, or `all`.
     public static func parse(_ values: [String]) throws -> [Peer] {
-        var out: [Peer] = []
-        for value in values {
-            for name in value.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
-                if name == "all" {
-                    out += Peer.allCases
-                } else if let peer = Peer(rawValue: name == "aria2c" ? "aria2" : name) {
-                    out.append(peer)
-                } else {
-                    throw BenchError(.usage, "--compare \(name): use skopeo, aria2, pigz, zstd, openssl or all")
-                }
-            }
+        try parseNames(values) { name in
+            if name == "all" { return Peer.allCases }
+            if let peer = Peer(rawValue: name == "aria2c" ? "aria2" : name) { return [peer] }
+            throw BenchError(.usage, "--compare \(name): use skopeo, aria2, pigz, zstd, openssl or all")
         }
-        var seen = Set<Peer>()
-        return out.filter { seen.insert($0).inserted }
     }
+}
+
+/// The rules `Peer.parse` and `Phase.parse` share: repeatable values, each a comma list of names, trimmed and any
+/// case; `match` gives what one name means. Each result once, first mention first.
+func parseNames<T: Hashable>(_ values: [String], _ match: (String) throws -> [T]) throws -> [T] {
+    var out: [T] = []
+    for value in values {
+        for name in value.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
+            out += try match(name)
+        }
+    }
+    var seen = Set<T>()
+    return out.filter { seen.insert($0).inserted }
 }

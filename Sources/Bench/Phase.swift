@@ -47,6 +47,15 @@ public enum Phase: String, CaseIterable, Codable, Sendable, Comparable {
         }
     }
 
+    /// Parses the phases named on the command line: names, comma lists, or `all` (the rules of `Peer.parse`).
+    public static func parse(_ values: [String]) throws -> [Phase] {
+        try parseNames(values) { name in
+            if name == "all" { return Phase.allCases }
+            if let phase = Phase(rawValue: name) { return [phase] }
+            throw BenchError(.usage, "unknown phase '\(name)': use \(Phase.allCases.map(\.rawValue).joined(separator: ", ")) or all")
+        }
+    }
+
     public static func < (a: Phase, b: Phase) -> Bool {
         Self.allCases.firstIndex(of: a)! < Self.allCases.firstIndex(of: b)!
     }

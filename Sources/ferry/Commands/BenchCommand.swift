@@ -109,7 +109,6 @@ struct BenchCommand: AsyncParsableCommand {
                 let scenario = try self.scenario()
                 let tools = try Tools.locate()
                 current = try await self.measure(scenario, tools: tools)
-                if let json = self.json { try current.write(json) }
                 inputs = [("ferry \(current.ferryVersion)", current)]
             } else {
                 guard self.scenarios.isEmpty else { throw BenchError(.usage, "--from uses earlier reports: name no phases with it") }
@@ -121,8 +120,8 @@ struct BenchCommand: AsyncParsableCommand {
                     (unique ? "ferry \(report.ferryVersion)" : (path as NSString).lastPathComponent, report)
                 }
                 current = reports.last!
-                if let json = self.json { try current.write(json) }
             }
+            if let json = self.json { try current.write(json) }
             Self.stderr(Table.render(current))
             if let plot = self.plot {
                 do {
@@ -179,17 +178,9 @@ struct BenchCommand: AsyncParsableCommand {
 
     private func scenario() throws -> Scenario {
         var scenario = Scenario()
-        var phases: [Phase] = []
-        for name in self.scenarios.flatMap({ $0.split(separator: ",").map(String.init) }) {
-            if name == "all" {
-                phases += Phase.allCases
-            } else if let phase = Phase(rawValue: name) {
-                phases.append(phase)
-            } else {
-                throw BenchError(.usage, "unknown phase '\(name)': use \(Phase.allCases.map(\.rawValue).joined(separator: ", ")) or all")
-            }
-        }
-        if !phases.isEmpty { scenario.phases = Array(Set(phases)).sorted() }
+        // No phases named: the default, all. BenchRunner runs them in order.
+        let phases = try Phase.parse(self.scenarios)
+        if !phases.isEmpty { scenario.phases = phases }
         scenario.imageBytes = self.size.bytes
         scenario.images = self.images
         scenario.layers = self.layers
@@ -206,7 +197,6 @@ struct BenchCommand: AsyncParsableCommand {
         scenario.creds = self.creds
         scenario.workDir = self.workDir
         scenario.keep = self.keep
-        try scenario.validate()
         return scenario
     }
 
