@@ -80,14 +80,12 @@ struct CopyCommand: AsyncParsableCommand {
             let elapsed = Date().timeIntervalSince(renderer.start)
             let rate = elapsed > 0 ? Int64(Double(result.bytesFetched) / elapsed) : 0
             var line = ""
-            if let recoded = result.recoded {
-                line = "recompressed \(recoded.layers) layers with \(recoded.compression): \(ByteCount(recoded.bytesBefore)) → \(ByteCount(recoded.bytesAfter)); new digest \(result.digest)\n"
-            }
             var fields: [String: Any] = [
                 "command": "copy", "source": result.source, "destination": result.destination, "digest": result.digest,
                 "blobs_fetched": result.blobsFetched, "blobs_skipped": result.blobsSkipped, "bytes": result.bytesFetched,
             ]
             if let recoded = result.recoded {
+                line = "recompressed \(recoded.layers) layers with \(recoded.compression): \(ByteCount(recoded.bytesBefore)) → \(ByteCount(recoded.bytesAfter)); new digest \(result.digest)\n"
                 fields["recompressed_layers"] = recoded.layers
                 fields["recompressed_bytes_before"] = recoded.bytesBefore
                 fields["recompressed_bytes_after"] = recoded.bytesAfter

@@ -29,6 +29,9 @@ final class ProgressRenderer: Sendable {
         var drawnLines = 0
         var samples: [(Date, Int64)] = []
         var pendingLines: [String] = []
+
+        /// The total the progress lines show: never below what was planned.
+        var shownTotal: Int64 { max(self.total, self.planned) }
     }
 
     let mode: ProgressMode
@@ -116,7 +119,7 @@ final class ProgressRenderer: Sendable {
             case .tty: return self.drawTTY(&s)
             case .plain: return "\(self.elapsed()) " + Self.overall(s)
             case .json:
-                let object: [String: Any] = ["event": "progress", "done": s.done, "total": max(s.total, s.planned), "bytes_per_second": Int(Self.rate(s)), "time": now.timeIntervalSince1970]
+                let object: [String: Any] = ["event": "progress", "done": s.done, "total": s.shownTotal, "bytes_per_second": Int(Self.rate(s)), "time": now.timeIntervalSince1970]
                 return Self.encode(object)
             default: return nil
             }
@@ -152,7 +155,7 @@ final class ProgressRenderer: Sendable {
         let rate = Self.rate(s)
         var parts: [String] = []
         if let total = s.imagesTotal { parts.append("images \(s.imagesDone)/\(total)") }
-        let total = max(s.total, s.planned)
+        let total = s.shownTotal
         let percent = total > 0 ? " (\(Int(Double(s.done) * 100 / Double(total)))%)" : ""
         parts.append("\(ByteCount(s.done)) / \(ByteCount(total))\(percent)")
         parts.append("\(ByteCount(Int64(rate)))/s")
