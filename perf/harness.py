@@ -1,6 +1,8 @@
 """Shared perf harness: real registries from ferry-testkit, synthetic images, timed runs with peak RSS.
 
-Used by the perf/*.py cases. Only the Python standard library; traffic stays on loopback.
+Used by the perf/*.py cases. Only the Python standard library; traffic stays on loopback. `timed` and
+`parallel_curl` sync before their clock starts, so no command pays for the writeback of what the one before it left
+dirty in the page cache (tools that never sync leave gigabytes behind).
 """
 import json
 import os
@@ -50,12 +52,15 @@ class Registry:
                 self.proc.kill()
 
 
-def make_image(bins, out, size, layers, tag="1"):
-    """A synthetic image of `size` incompressible bytes over `layers` layers; returns its BuiltImage JSON."""
+def make_image(bins, out, size, layers, tag="1", compressible=False):
+    """A synthetic image of `size` bytes over `layers` layers, random (incompressible) or, with `compressible`,
+    log-like text; built once per `out`. Returns its BuiltImage JSON."""
     marker = os.path.join(out, "built-image.json")
     if not os.path.exists(marker):
-        subprocess.run([bins.testkit, "image", "--out", out, "--tag", tag, "--size", str(size), "--layers", str(layers)],
-                       check=True, stdout=subprocess.DEVNULL)
+        args = [bins.testkit, "image", "--out", out, "--tag", tag, "--size", str(size), "--layers", str(layers)]
+        if compressible:
+            args.append("--compressible")
+        subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
     with open(marker) as f:
         return json.load(f)
 
@@ -64,14 +69,10 @@ def seed(bins, layout, url):
     subprocess.run([bins.testkit, "seed", "--layout", layout, "--to", url, "--jobs", "8"], check=True, stdout=subprocess.DEVNULL)
 
 
-def settle():
-    """Writes out every dirty page before the next command is timed, so that no tool pays for the writeback of what
-    the one before it left in the page cache (tools that never sync leave gigabytes behind)."""
-    os.sync()
-
-
 def timed(argv, env=None, cwd=None):
-    """Runs argv; returns (seconds, peak RSS bytes, exit status). Peak RSS comes from wait4 for that child alone."""
+    """Runs argv after a sync (see above); returns (seconds, peak RSS bytes, exit status). Peak RSS comes from wait4
+    for that child alone."""
+    os.sync()
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd)
     stderr_chunks = []
@@ -87,8 +88,9 @@ def timed(argv, env=None, cwd=None):
 
 
 def parallel_curl(urls, dest_dir, parallel=8):
-    """The machine's ceiling for a case: plain parallel curl of the same blobs to the same disk."""
+    """The machine's ceiling for a case: plain parallel curl of the same blobs to the same disk, after a sync."""
     os.makedirs(dest_dir, exist_ok=True)
+    os.sync()
     start = time.perf_counter()
     pending = list(enumerate(urls))
     running = []

@@ -9,7 +9,6 @@ usage: perf/recompress.py BIN_DIR [--size BYTES] [--layers N] [--runs N] [--json
 """
 import argparse
 import datetime
-import json
 import os
 import subprocess
 import sys
@@ -41,10 +40,7 @@ def main():
     image_dir = os.path.join(work, f"recompress-image-{a.size}-{a.layers}")
     if not os.path.exists(os.path.join(image_dir, "built-image.json")):
         print(f"building a {a.size / 2**30:.2f} GiB image of log-like layers in {image_dir} …", file=sys.stderr)
-        subprocess.run([bins.testkit, "image", "--out", image_dir, "--tag", "1", "--size", str(a.size),
-                        "--layers", str(a.layers), "--compressible"], check=True, stdout=subprocess.DEVNULL)
-    with open(os.path.join(image_dir, "built-image.json")) as f:
-        image = json.load(f)
+    image = harness.make_image(bins, image_dir, a.size, a.layers, compressible=True)
     layers = [l for m in image["manifests"] for l in m["layers"]]
     blobs = [os.path.join(image_dir, "blobs", "sha256", l["blob"]["digest"].split(":")[1]) for l in layers]
     compressed = sum(l["blob"]["size"] for l in layers)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """registry → bundle: `ferry save` of a set of images vs `skopeo copy` of the same images to `oci:` and to
 `docker-archive:` (one image per call, as users script it), and the parallel-curl ceiling, in one run. Each
-command starts after `sync`, so none pays for the writeback of what the one before left dirty.
+command starts after `sync` (the harness does it), so none pays for the writeback of what the one before left dirty.
 
 Target (DESIGN §6, issue 5): Ferry ≥ 2× the faster skopeo path and ≥ 0.8× the curl ceiling.
 
@@ -53,7 +53,6 @@ def main():
         for run in range(a.runs):
             harness.fresh_dir(dest)
             os.makedirs(dest)
-            harness.settle()
             t, m, rc = harness.timed([bins.ferry, "save", "--quiet", "-o", os.path.join(dest, "b.tar")] + refs)
             if rc:
                 sys.exit("perf: ferry save failed")
@@ -62,7 +61,6 @@ def main():
             harness.fresh_dir(dest)
             os.makedirs(dest)
             t = 0.0
-            harness.settle()
             for i, ref in enumerate(refs):
                 dt, _, rc = harness.timed(["skopeo", "copy", "-q", "--src-tls-verify=false", f"docker://{ref}", f"oci:{dest}/oci:{ref}"])
                 t += dt
@@ -70,12 +68,10 @@ def main():
             harness.fresh_dir(dest)
             os.makedirs(dest)
             t = 0.0
-            harness.settle()
             for i, ref in enumerate(refs):
                 dt, _, rc = harness.timed(["skopeo", "copy", "-q", "--src-tls-verify=false", f"docker://{ref}", f"docker-archive:{dest}/d{i}.tar:{ref}"])
                 t += dt
             results["skopeo_docker_archive"].append(t)
-            harness.settle()
             results["curl"].append(harness.parallel_curl(urls, harness.fresh_dir(dest)))
             print(f"run {run + 1}/{a.runs}: ferry {results['ferry'][-1]:.2f}s  skopeo oci {results['skopeo_oci'][-1]:.2f}s  "
                   f"skopeo docker-archive {results['skopeo_docker_archive'][-1]:.2f}s  curl×8 {results['curl'][-1]:.2f}s", file=sys.stderr)
