@@ -53,7 +53,7 @@ extension Copier {
         } collect: { bytes += $0 }
         try self.finishLayout(layout, plan: plan, name: local.name, tag: tag, options: options)
         return CopyResult(
-            source: source.description, destination: "oci:\(path)" + (tag.map { ":" + $0 } ?? ""),
+            source: source.description, destination: ImageLocation.layout(path: path, tag: tag).description,
             digest: plan.top.digest.description, mediaType: plan.top.raw.mediaType.rawValue,
             blobsFetched: missing.count, blobsSkipped: plan.blobs.count - missing.count, bytesFetched: bytes)
     }
@@ -70,7 +70,7 @@ extension Copier {
             let client = try RegistryClient(registry: reference.registry, engine: self.engine, options: options.registry)
             plan = try await RegistrySource(client: client).plan(reference, platform: options.platform)
             name = reference
-            fill = { member, state, bundle in try await Self.download(member, client: client, repository: reference.repository, state: state, plan: bundle, options: options) }
+            fill = { member, state, bundle in try await BlobFetch.member(member, client: client, repository: reference.repository, state: state, plan: bundle, options: options) }
         default:
             let local = try await LocalImage.open(source)
             let image = local.name ?? Self.unnamed
@@ -163,14 +163,6 @@ extension Copier {
 
     /// Names an image that its archive leaves unnamed, in messages only.
     static let unnamed = Reference(registry: "localhost", repository: "unnamed")
-
-    /// One blob into a bundle member, segmented and journaled like `ferry save`.
-    static func download(_ member: BundlePlan.Member, client: RegistryClient, repository: String, state: BundleState, plan: BundlePlan, options: CopyOptions) async throws -> Int64 {
-        let digest = member.digest!
-        let extent = SegmentedDownload.Extent(baseOffset: member.dataOffset, fileSize: plan.archiveSize, journalPath: state.journalPath(digest.hex))
-        return try await BlobFetch(client: client, repository: repository, digest: digest, size: member.header.size)
-            .run(into: state.partial, extent: extent, options: options)
-    }
 
     /// Copies a region through the pipeline (hashing it on the way) and refuses it unless it is `blob`.
     static func copyVerified(_ region: BlobRegion, _ blob: Descriptor, to sink: FileSink, cleanUp temp: String?) async throws {

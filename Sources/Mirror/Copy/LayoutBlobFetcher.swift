@@ -48,18 +48,10 @@ struct LayoutBlobFetcher: Sendable {
     /// One blob: segmented into a partial file beside its journal, verified, then renamed into `blobs/`.
     func fetch(_ blob: Descriptor) async throws -> Int64 {
         let temp = self.layout.temporaryPath(blob.digest)
-        var download = SegmentedDownload(
-            id: blob.digest.description, expectedSHA256: blob.digest.hex, size: blob.size, path: temp,
-            options: self.download, progress: self.progress, classify: RegistryError.retryAdvice)
-        download.syncsOnFinish = false
-        let locator = BlobLocator(client: self.client, repository: self.repository, digest: blob.digest)
-        let outcome: SegmentedDownload.Outcome
-        do {
-            outcome = try await download.run { range in try await locator.fetch(range) }
-        } catch let e as TransferError {
-            throw MirrorError(.failed, "\(self.client.registry)/\(self.repository): \(e.message)")
-        }
+        // Unsynced: listed by `fetchAll` for a re-check after a crash.
+        let fetched = try await BlobFetch(client: self.client, repository: self.repository, digest: blob.digest, size: blob.size)
+            .run(into: temp, download: self.download, progress: self.progress, durability: .writtenBack)
         try self.layout.commit(temporary: temp, as: blob.digest)
-        return outcome.fetchedBytes
+        return fetched
     }
 }

@@ -74,8 +74,9 @@ public struct Saver: Sendable {
         let bytes: Int64
         do {
             var total: Int64 = 0
-            try await forEachConcurrently(work, jobs: options.jobs) { next in
-                try await self.fetch(next.0, client: next.1, repository: next.2, state: state, plan: contents.plan, options: options)
+            try await forEachConcurrently(work, jobs: options.jobs) { member, client, repository in
+                let fetched = try await BlobFetch.member(member, client: client, repository: repository, state: state, plan: contents.plan, options: options)
+                return (member.digest!, member.header.size, fetched)
             } collect: { digest, size, fetched in
                 total += fetched
                 marker.finished(digest, size: size)
@@ -102,14 +103,6 @@ public struct Saver: Sendable {
         for image in images {
             options.progress?(ProgressEvent(id: image.source.description, kind: .imageFinished(reference: image.source.description)))
         }
-    }
-
-    private func fetch(_ member: BundlePlan.Member, client: RegistryClient, repository: String, state: BundleState, plan: BundlePlan, options: CopyOptions) async throws -> (Digest, Int64, Int64) {
-        let digest = member.digest!
-        let extent = SegmentedDownload.Extent(baseOffset: member.dataOffset, fileSize: plan.archiveSize, journalPath: state.journalPath(digest.hex))
-        let fetched = try await BlobFetch(client: client, repository: repository, digest: digest, size: member.header.size)
-            .run(into: state.partial, extent: extent, options: options)
-        return (digest, member.header.size, fetched)
     }
 
     /// Resolves every reference to its plan, several at once.

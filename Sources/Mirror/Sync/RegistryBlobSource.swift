@@ -31,17 +31,8 @@ struct RegistryBlobSource: PushSource {
             try FileManager.default.createDirectory(atPath: self.spool, withIntermediateDirectories: true)
             let client = try await self.clients.client(for: image.registry)
             let partial = path + ".partial"
-            var download = SegmentedDownload(
-                id: blob.digest.description, expectedSHA256: blob.digest.hex, size: blob.size, path: partial,
-                options: self.download, classify: RegistryError.retryAdvice)
-            download.syncsOnFinish = self.syncs
-            download.startsWriteback = self.syncs
-            let locator = BlobLocator(client: client, repository: image.repository, digest: blob.digest)
-            do {
-                try await download.run { range in try await locator.fetch(range) }
-            } catch let e as TransferError {
-                throw MirrorError(.failed, "\(image.registry)/\(image.repository): \(e.message)")
-            }
+            _ = try await BlobFetch(client: client, repository: image.repository, digest: blob.digest, size: blob.size)
+                .run(into: partial, download: self.download, progress: nil, durability: self.syncs ? .synced : .transient)
             guard rename(partial, path) == 0 else {
                 throw MirrorError(.failed, "cannot move \(partial) to \(path): \(String(cString: strerror(errno)))")
             }
