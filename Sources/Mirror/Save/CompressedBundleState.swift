@@ -26,9 +26,18 @@ struct CompressedBundleState {
         let fm = FileManager.default
         let fingerprint = "\(format)\n" + plan.fingerprint
         let resume = fm.contents(atPath: self.fingerprintPath).map { String(decoding: $0, as: UTF8.self) == fingerprint } ?? false
+        if !resume {
+            try? fm.removeItem(atPath: self.directory)
+            try? fm.removeItem(atPath: self.partial)
+        }
+        try fm.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
+        let fd = open(self.partial, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw MirrorError(.failed, "cannot create \(self.partial): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
         var frames: [FrameBoundary] = []
         if resume {
-            let size = Self.fileSize(self.partial) ?? 0
+            var st = stat()
+            let size = fstat(fd, &st) == 0 ? Int64(st.st_size) : 0
             var last = FrameBoundary(contentOffset: 0, outputOffset: 0)
             for f in Self.readFrames(self.framesPath) {
                 // Only increasing ends that lie inside the file count; anything after a bad record is dropped.
@@ -38,14 +47,7 @@ struct CompressedBundleState {
                 frames.append(f)
                 last = f
             }
-        } else {
-            try? fm.removeItem(atPath: self.directory)
-            try? fm.removeItem(atPath: self.partial)
         }
-        try fm.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
-        let fd = open(self.partial, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw MirrorError(.failed, "cannot create \(self.partial): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
         guard ftruncate(fd, off_t(frames.last?.outputOffset ?? 0)) == 0 else {
             throw MirrorError(.failed, "cannot truncate \(self.partial): \(String(cString: strerror(errno)))")
         }
@@ -57,19 +59,22 @@ struct CompressedBundleState {
     }
 
     /// Appends the frame index after the last frame, syncs, moves the bundle into place and drops the state.
-    func finish(index: FrameIndex, format: CompressionFormat) throws {
+    /// - Returns: the bundle's size.
+    func finish(index: FrameIndex, format: CompressionFormat) throws -> Int64 {
         let fd = open(self.partial, O_WRONLY | O_CLOEXEC)
         guard fd >= 0 else { throw MirrorError(.failed, "cannot open \(self.partial): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         let bytes = index.encoded(format)
+        let size = index.dataSize + Int64(bytes.count)
         try writeAll(fd, bytes, at: index.dataSize, path: self.partial)
-        guard ftruncate(fd, off_t(index.dataSize + Int64(bytes.count))) == 0, fsync(fd) == 0 else {
+        guard ftruncate(fd, off_t(size)) == 0, fsync(fd) == 0 else {
             throw MirrorError(.failed, "cannot finish \(self.partial): \(String(cString: strerror(errno)))")
         }
         guard rename(self.partial, self.output) == 0 else {
             throw MirrorError(.failed, "cannot move \(self.partial) to \(self.output): \(String(cString: strerror(errno)))")
         }
         try? FileManager.default.removeItem(atPath: self.directory)
+        return size
     }
 
     static func readFrames(_ path: String) -> [FrameBoundary] {
@@ -93,10 +98,5 @@ struct CompressedBundleState {
             out.appendLE(UInt64(f.outputOffset))
         }
         return out
-    }
-
-    static func fileSize(_ path: String) -> Int64? {
-        var st = stat()
-        return stat(path, &st) == 0 ? Int64(st.st_size) : nil
     }
 }

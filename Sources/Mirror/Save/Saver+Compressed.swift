@@ -57,7 +57,6 @@ extension Saver {
     ) async throws -> CompressedOutcome {
         let state = CompressedBundleState(output: output)
         let encoding = Self.encoding(format, level: level)
-        _ = try encoding.makeEncoder()  // the encoder's own refusal, still before anything is fetched
         let frames = try state.prepare(plan, format: format)
         let resume = frames.last?.contentOffset ?? 0
 
@@ -124,8 +123,7 @@ extension Saver {
         guard index.contentSize == plan.archiveSize else {
             throw MirrorError(.failed, "internal: the frames written cover \(index.contentSize) of \(plan.archiveSize) tar bytes; run the same command again")
         }
-        try state.finish(index: index, format: format)
-        outcome.size = CompressedBundleState.fileSize(output) ?? 0
+        outcome.size = try state.finish(index: index, format: format)
         return outcome
     }
 
@@ -166,12 +164,13 @@ extension Saver {
         return fetched
     }
 
-    /// Fetches one blob into the staging area; it is renamed to `<hex>.blob` only once verified.
+    /// Fetches one blob into the staging area; it is renamed to `<hex>.blob` only once verified. Never synced: it is
+    /// deleted once its frames are durable, and a resumed save hashes a staged blob again before using it.
     private func stage(_ member: BundlePlan.Member, client: RegistryClient, repository: String, state: CompressedBundleState, options: CopyOptions) async throws -> Int64 {
         let digest = member.digest!
         let partial = state.stagingPath(digest.hex)
         let fetched = try await BlobFetch(client: client, repository: repository, digest: digest, size: member.header.size)
-            .run(into: partial, options: options)
+            .run(into: partial, options: options, durability: .transient)
         guard rename(partial, state.stagedPath(digest.hex)) == 0 else {
             throw MirrorError(.failed, "cannot move \(partial) into place: \(String(cString: strerror(errno)))")
         }
