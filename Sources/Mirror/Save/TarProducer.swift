@@ -20,15 +20,11 @@ struct TarProducer {
     /// `bytes` are the tar's bytes at content offset `offset`.
     mutating func send(_ bytes: [UInt8], at offset: Int64, endsMember: Bool) async throws {
         let skip = Int(max(0, min(Int64(bytes.count), self.position - offset)))
-        // The common case, a whole piece inside the current frame, goes on without a copy.
-        if skip == 0, !bytes.isEmpty, Int64(bytes.count) <= Saver.frameContent - self.sinceFrameEnd {
-            try await self.emit(bytes, endsFrame: self.sinceFrameEnd + Int64(bytes.count) >= Saver.frameContent || endsMember)
-            return
-        }
         var rest = bytes[skip...]
         while !rest.isEmpty {
             let take = Int(min(Int64(rest.count), Saver.frameContent - self.sinceFrameEnd))
-            let piece = Array(rest.prefix(take))
+            // The common case, all of `bytes` inside the current frame, goes on without a copy.
+            let piece = take == bytes.count ? bytes : Array(rest.prefix(take))
             rest = rest.dropFirst(take)
             try await self.emit(piece, endsFrame: self.sinceFrameEnd + Int64(take) >= Saver.frameContent || (rest.isEmpty && endsMember))
         }

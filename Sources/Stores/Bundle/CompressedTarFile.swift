@@ -17,6 +17,10 @@ public final class CompressedTarFile: Sendable {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
+        return self.format(of: fd, at: offset, size: size)
+    }
+
+    private static func format(of fd: Int32, at offset: Int64, size: Int64?) -> CompressionFormat? {
         var magic = [UInt8](repeating: 0, count: Int(min(Int64(CompressionFormat.magicLength), size ?? Int64.max)))
         let n = magic.withUnsafeMutableBytes { Glibc.pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
         return n > 0 ? CompressionFormat.detect(magic.prefix(n)) : nil
@@ -30,7 +34,7 @@ public final class CompressedTarFile: Sendable {
         var st = stat()
         fstat(fd, &st)
         self.fileSize = Int64(st.st_size)
-        guard let format = Self.format(of: path) else {
+        guard let format = Self.format(of: fd, at: 0, size: nil) else {
             throw StoreError(.corrupt, "\(path) is neither gzip nor zstd compressed")
         }
         self.format = format
@@ -39,9 +43,6 @@ public final class CompressedTarFile: Sendable {
 
     /// Compressed bytes read so far by `read` and `scan`: how far from the start a random read had to decode.
     public var compressedBytesRead: Int64 { self.counters.withLock { $0 } }
-
-    /// The tar's size, when the index tells it.
-    public var contentSize: Int64? { self.index?.contentSize }
 
     /// Content bytes `[offset, offset + count)`, handed to `body` in pieces as they are decoded.
     public func read(from offset: Int64, count: Int64, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {

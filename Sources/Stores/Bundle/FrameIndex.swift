@@ -217,7 +217,7 @@ public struct FrameIndex: Sendable, Hashable {
         guard self.dataSize + Int64(outputSize) <= dataEnd else {
             throw StoreError(.corrupt, "\(path): frame \(i) of the index ends past the \(dataEnd) compressed bytes before the index")
         }
-        self.frames.append(Frame(contentOffset: self.contentSize, contentSize: Int64(contentSize), outputOffset: self.dataSize, outputSize: Int64(outputSize)))
+        self.append(FrameBoundary(contentOffset: self.contentSize + Int64(contentSize), outputOffset: self.dataSize + Int64(outputSize)))
     }
 
     /// Frames must tile the compressed bytes before the index exactly.
