@@ -34,6 +34,8 @@ public struct Pusher: Sendable {
         var key: BlobKey
         /// Announced to a sequential source as a blob it will be asked for.
         var announced = false
+        /// The target already had the blob when asked before the push (`announce`): no need to ask again.
+        var present = false
     }
 
     /// A blob on a registry: what can be mounted between repositories.
@@ -128,9 +130,13 @@ public struct Pusher: Sendable {
             if has { present.insert(i) }
         }
         var lending: [Digest: Int] = [:]
-        for i in plan.primaries.indices where !present.contains(i) {
-            plan.primaries[i].announced = true
-            lending[plan.primaries[i].blob.digest, default: 0] += 1
+        for i in plan.primaries.indices {
+            if present.contains(i) {
+                plan.primaries[i].present = true
+            } else {
+                plan.primaries[i].announced = true
+                lending[plan.primaries[i].blob.digest, default: 0] += 1
+            }
         }
         plan.primaries.sort { source.position(of: $0.blob.digest) < source.position(of: $1.blob.digest) }
         source.start(lending: lending, window: options.jobs)
@@ -217,6 +223,12 @@ public struct Pusher: Sendable {
     /// One blob to one repository. A blob that must be fetched first (from another registry) is fetched only when
     /// the target has it nowhere: skip and mount are tried before.
     private func upload(_ work: Work, of item: PushItem, mountFrom: String?, source: any PushSource, client: RegistryClient, options: PushOptions) async throws -> BlobUpload.Outcome {
+        if work.present {
+            // What `BlobUpload` does on finding the blob there, without asking the registry a second time.
+            options.upload.journal?.remove(registry: client.registry, repository: item.target.repository, digest: work.blob.digest)
+            options.progress?(ProgressEvent(id: work.blob.digest.description, kind: .skipped(total: work.blob.size)))
+            return .skipped
+        }
         func upload(_ region: BlobRegion) async throws -> BlobUpload.Outcome {
             try await BlobUpload(
                 client: client, repository: item.target.repository, digest: work.blob.digest, size: work.blob.size,
