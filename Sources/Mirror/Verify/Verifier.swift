@@ -68,20 +68,12 @@ public struct Verifier: Sendable {
         let blobs = archive.files.filter { $0.hasPrefix("blobs/sha256/") }.sorted()
         report.blobs = blobs.count
         report.bytes = blobs.reduce(0) { $0 + (archive.size($1) ?? 0) }
-        let mismatches = try await withThrowingTaskGroup(of: String?.self) { group in
-            var pending = blobs[...]
-            var out: [String] = []
-            for _ in 0..<max(1, jobs) {
-                guard let next = pending.popFirst() else { break }
-                group.addTask { try Self.hashProblem(archive, next) }
-            }
-            while let result = try await group.next() {
-                if let p = result { out.append(p) }
-                if let next = pending.popFirst() { group.addTask { try Self.hashProblem(archive, next) } }
-            }
-            return out.sorted()
+        var mismatches: [String] = []
+        try await forEachConcurrently(blobs, jobs: jobs) { try Self.hashProblem(archive, $0) } collect: { problem in
+            if let problem { mismatches.append(problem) }
         }
-        report.problems += mismatches
+        // Sorted: they come in as the hashes finish.
+        report.problems += mismatches.sorted()
     }
 
     static func hashProblem(_ archive: any ImageArchive, _ name: String) throws -> String? {
