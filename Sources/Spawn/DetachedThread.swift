@@ -5,14 +5,15 @@
 #endif
 
 /// A plain detached thread for blocking work (poll loops, waitpid) that must not occupy the Swift cooperative
-/// pool or a Dispatch worker: one per child, so any number of children can be awaited at once.
-enum DetachedThread {
+/// pool or a Dispatch worker: one per child, so any number of children can be awaited at once. `package` for
+/// Mirror's blocking archive work, which needs the same.
+package enum DetachedThread {
     private final class Body {
         let run: @Sendable () -> Void
         init(_ run: @escaping @Sendable () -> Void) { self.run = run }
     }
 
-    static func start(_ body: @escaping @Sendable () -> Void) {
+    package static func start(_ body: @escaping @Sendable () -> Void) {
         let context = Unmanaged.passRetained(Body(body)).toOpaque()
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)

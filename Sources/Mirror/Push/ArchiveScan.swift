@@ -13,14 +13,6 @@ import Transfer
 /// `DockerArchive.analyze` finds them for a plain tar. Kept under `$XDG_STATE_HOME/ferry/archive-scans/`, keyed by
 /// path, size and mtime, so a load run again after an interruption does not read the archive a first time again.
 struct ArchiveScan: Codable, Sendable {
-    struct Entry: Codable, Sendable {
-        var name: String
-        var typeflag: UInt8
-        var size: Int64
-        var dataOffset: Int64
-        var linkName: String
-    }
-
     /// A layer member as pass 1 found it.
     struct Layer: Codable, Sendable {
         /// The member is a plain tar: it is gzip-compressed (`DockerArchive.gzip`) to be pushed.
@@ -50,7 +42,7 @@ struct ArchiveScan: Codable, Sendable {
     var key: Key
     /// The gzip options layer digests were found with: other options would give other digests.
     var gzip = Self.gzipOptions
-    var entries: [Entry] = []
+    var entries: [TarReader.Entry] = []
     /// Kept members by data offset (as a string: JSON keys).
     var contents: [String: Data] = [:]
     /// Layer members by data offset.
@@ -86,21 +78,9 @@ struct ArchiveScan: Codable, Sendable {
     /// Pass 1 proper: decodes the archive once, start to end.
     static func read(_ file: CompressedTarFile, key: Key) throws -> ArchiveScan {
         let visitor = ScanVisitor(path: file.path)
-        var parser = TarStreamParser(path: file.path, hashing: false, captureLimit: 0, captureBudget: 0)
-        parser.visitor = visitor
-        var decoded: Int64 = 0
-        do {
-            try file.scan { piece in
-                decoded += Int64(piece.count)
-                try parser.feed(piece)
-            }
-            try parser.finish()
-        } catch let e as StoreError {
-            throw MirrorError(.failed, e.message)
-        }
-        PassTrace.note("pass 1 of \(file.path): decompressed \(decoded) bytes")
+        let (entries, decoded) = try file.readForward(pass: 1, visitor: visitor)
         var scan = ArchiveScan(key: key)
-        scan.entries = parser.members.map { Entry(name: $0.entry.name, typeflag: $0.entry.typeflag, size: $0.entry.size, dataOffset: $0.entry.dataOffset, linkName: $0.entry.linkName) }
+        scan.entries = entries
         scan.contents = visitor.contents
         scan.layers = visitor.layers
         scan.contentSize = decoded
@@ -129,6 +109,32 @@ struct ArchiveScan: Codable, Sendable {
         let temporary = "\(path).\(getpid()).tmp"
         guard FileManager.default.createFile(atPath: temporary, contents: data) else { return }
         if rename(temporary, path) != 0 { unlink(temporary) }
+    }
+}
+
+extension CompressedTarFile {
+    /// Thrown by a visitor that has all it wants: the read ends there, as if the archive did.
+    struct StopReading: Error {}
+
+    /// One forward read of the tar inside (pass 1 or 2), each regular member handed to `visitor`, which keeps what
+    /// it needs (the parser captures nothing); returns the members read and the bytes decompressed. Blocks.
+    func readForward(pass: Int, visitor: any TarMemberVisitor) throws -> (entries: [TarReader.Entry], decoded: Int64) {
+        var parser = TarStreamParser(path: self.path, hashing: false, captureLimit: 0, captureBudget: 0)
+        parser.visitor = visitor
+        var decoded: Int64 = 0
+        do {
+            do {
+                try self.scan { piece in
+                    decoded += Int64(piece.count)
+                    try parser.feed(piece)
+                }
+                try parser.finish()
+            } catch is StopReading {}
+        } catch let e as StoreError {
+            throw MirrorError(.failed, e.message)
+        }
+        PassTrace.note("pass \(pass) of \(self.path): decompressed \(decoded) bytes")
+        return (parser.members.map(\.entry), decoded)
     }
 }
 
@@ -258,7 +264,7 @@ final class LayerDigester {
     private func process(_ bytes: UnsafeRawBufferPointer) throws {
         switch self.mode {
         case .plain(let encoder):
-            try encoder.encode(Array(bytes)) { self.take($0.bytes) }
+            try encoder.encode(bytes) { self.take($0.bytes) }
         case .compressed(let decoder, _):
             try decoder.decode(bytes) { self.take($0) }
         case .undecided:

@@ -45,10 +45,7 @@ struct StreamedArchive: RegionArchive {
     init(_ file: CompressedTarFile, scan: ArchiveScan, selected: Set<Int>?) throws {
         self.file = file
         self.scan = scan
-        let entries = scan.entries.map {
-            TarReader.Entry(name: $0.name, kind: TarHeader.Kind(rawValue: $0.typeflag == 0 ? 0x30 : $0.typeflag), typeflag: $0.typeflag, size: $0.size, dataOffset: $0.dataOffset, linkName: $0.linkName)
-        }
-        let listing = TarMembers(entries)
+        let listing = TarMembers(scan.entries)
         try TarMembers.requireSafe(listing.problems, path: file.path)
         let members = listing.byName
         self.members = members

@@ -2,6 +2,7 @@ import Codec
 import Foundation
 import Glibc
 import OCI
+import Spawn
 import Stores
 import Transfer
 
@@ -86,9 +87,7 @@ final class StreamedBlobSource: SequentialPushSource, @unchecked Sendable {
         self.over = wanted.isEmpty
         self.condition.unlock()
         guard !wanted.isEmpty else { return }
-        let thread = Thread { [self] in self.pass() }
-        thread.name = "ferry-archive-pass"
-        thread.start()
+        DetachedThread.start { [self] in self.pass() }
     }
 
     func release(_ digest: Digest) {
@@ -109,7 +108,7 @@ final class StreamedBlobSource: SequentialPushSource, @unchecked Sendable {
             defer { unlink(path) }
             try await offPool { [self] in
                 PassTrace.note("extra pass of \(self.archive.file.path) for \(blob.digest)")
-                try self.spoolAlone(plan, to: path)
+                try SpoolWriter.spool(plan, of: self.archive.file, to: path)
             }
             return try await body(BlobRegion(path: path, offset: 0, size: blob.size))
         }
@@ -181,19 +180,8 @@ final class StreamedBlobSource: SequentialPushSource, @unchecked Sendable {
     // MARK: The pass (its own thread)
 
     private func pass() {
-        let visitor = SpoolVisitor(source: self)
-        var parser = TarStreamParser(path: self.archive.file.path, hashing: false, captureLimit: 0, captureBudget: 0)
-        parser.visitor = visitor
-        var decoded: Int64 = 0
         do {
-            do {
-                try self.archive.file.scan { piece in
-                    decoded += Int64(piece.count)
-                    try parser.feed(piece)
-                }
-                try parser.finish()
-            } catch is SpoolVisitor.AllSpooled {}
-            PassTrace.note("pass 2 of \(self.archive.file.path): decompressed \(decoded) bytes")
+            _ = try self.archive.file.readForward(pass: 2, visitor: SpoolVisitor(source: self))
             self.condition.lock()
             self.over = true
             // Wanted blobs the stream did not bring (the archive changed since pass 1): their lends fail.
@@ -202,8 +190,6 @@ final class StreamedBlobSource: SequentialPushSource, @unchecked Sendable {
             self.condition.unlock()
             let error = MirrorError(.failed, "\(self.archive.file.path) changed since it was first read: a blob is no longer where it was; run the command again")
             for continuation in left.values.joined() { continuation.resume(throwing: error) }
-        } catch let e as StoreError {
-            self.fail(MirrorError(.failed, e.message))
         } catch {
             self.fail(error)
         }
@@ -247,28 +233,10 @@ final class StreamedBlobSource: SequentialPushSource, @unchecked Sendable {
         self.condition.broadcast()
         self.condition.unlock()
     }
-
-    /// The fallback for a blob the pass did not bring: decodes the archive up to it and through it.
-    private func spoolAlone(_ blob: StreamedArchive.Blob, to path: String) throws {
-        try FileManager.default.createDirectory(atPath: self.spool, withIntermediateDirectories: true)
-        let writer = try SpoolWriter(blob, path: path)
-        do {
-            try self.archive.file.read(from: blob.member, count: blob.memberSize) { try writer.write($0) }
-            try writer.finish(archive: self.archive.file.path)
-        } catch let e as StoreError {
-            writer.discard()
-            throw MirrorError(.failed, e.message)
-        } catch {
-            writer.discard()
-            throw error
-        }
-    }
 }
 
 /// Pass 2's work on each member as it streams by.
 private final class SpoolVisitor: TarMemberVisitor {
-    struct AllSpooled: Error {}
-
     unowned let source: StreamedBlobSource
     private var writer: SpoolWriter?
     private var digest: Digest?
@@ -281,7 +249,7 @@ private final class SpoolVisitor: TarMemberVisitor {
         guard let (blob, existing) = try self.source.reserve(entry) else { return false }
         if let existing {
             // Spooled by an earlier run whose upload did not finish: its bytes are skipped.
-            if self.source.spooled(blob.digest, at: existing) { throw AllSpooled() }
+            if self.source.spooled(blob.digest, at: existing) { throw CompressedTarFile.StopReading() }
             return false
         }
         do {
@@ -313,12 +281,12 @@ private final class SpoolVisitor: TarMemberVisitor {
             self.source.abandoned()
             throw error
         }
-        if self.source.spooled(digest, at: writer.path) { throw AllSpooled() }
+        if self.source.spooled(digest, at: writer.path) { throw CompressedTarFile.StopReading() }
     }
 }
 
 /// One blob into a spool file: a `.partial` beside it, renamed to `path` only once size and digest are right.
-private final class SpoolWriter {
+final class SpoolWriter {
     let blob: StreamedArchive.Blob
     let path: String
     private let partial: String
@@ -338,9 +306,26 @@ private final class SpoolWriter {
 
     deinit { close(self.fd) }
 
+    /// One blob alone, its member decoded from the start of `file` (or from its frame, with a frame index): the
+    /// fallback for a blob pass 2 did not bring, and how a compressed archive lends a blob.
+    static func spool(_ blob: StreamedArchive.Blob, of file: CompressedTarFile, to path: String) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let writer = try SpoolWriter(blob, path: path)
+        do {
+            try file.read(from: blob.member, count: blob.memberSize) { try writer.write($0) }
+            try writer.finish(archive: file.path)
+        } catch let e as StoreError {
+            writer.discard()
+            throw MirrorError(.failed, e.message)
+        } catch {
+            writer.discard()
+            throw error
+        }
+    }
+
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         if let encoder = self.encoder {
-            try encoder.encode(Array(bytes)) { try self.out($0.bytes) }
+            try encoder.encode(bytes) { try self.out($0.bytes) }
         } else {
             try self.out(bytes)
         }

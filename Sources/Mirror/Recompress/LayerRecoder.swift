@@ -79,7 +79,7 @@ struct LayerRecoder: Sendable {
         let result: PipelineResult = try await self.source.lend(layer, of: image) { region in
             self.progress?(ProgressEvent(id: layer.digest.description, kind: .started(total: region.size)))
             let input = ReportingSource(
-                base: try FileSource(path: region.path, offset: region.offset, length: region.size),
+                base: try FileSource(region: region),
                 id: layer.digest.description, progress: self.progress)
             do {
                 // Synced before the rename: a recoded layer is renamed into a layout's blobs/ and named in a memo, and
@@ -156,10 +156,9 @@ struct LayerRecoder: Sendable {
         let fd = open(region.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw MirrorError(.failed, "cannot open \(region.path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        var out = [UInt8](repeating: 0, count: Int(region.size))
-        let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress, Int(region.size), off_t(region.offset)) }
-        guard n == Int(region.size) else { throw MirrorError(.failed, "\(region.path): short read") }
-        return out
+        do { return try TarReader.read(fd, at: region.offset, count: Int(region.size), path: region.path) } catch {
+            throw MirrorError(.failed, error.message)
+        }
     }
 }
 

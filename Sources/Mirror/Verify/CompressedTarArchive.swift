@@ -24,7 +24,6 @@ struct CompressedTarArchive: RegionArchive {
     var path: String { self.file.path }
     var description: String { self.file.path }
     var files: [String] { Array(self.members.keys) }
-    var isSeekable: Bool { self.file.index != nil }
 
     init(path: String, hashing: Bool) throws {
         let file = try CompressedTarFile(path: path)
@@ -85,29 +84,13 @@ struct CompressedTarArchive: RegionArchive {
         guard m.size == blob.size else {
             throw MirrorError(.failed, "\(self.description) is damaged: \(blob.digest) of \(image) is \(m.size) bytes, its descriptor says \(blob.size); run ferry verify on it")
         }
-        try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true)
         let path = "\(spool)/\(blob.digest.hex).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).unpacked"
-        let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw MirrorError(.failed, "cannot create \(path): \(String(cString: strerror(errno)))") }
         defer { unlink(path) }
         // Decoding a whole blob takes seconds to minutes, and the pusher lends up to --jobs at once: on the
         // cooperative pool (one thread per core) that would stall the uploads and the stall detection watching them.
         try await offPool { [self] in
-            defer { close(fd) }
-            do {
-                var hasher = SHA256()
-                var written: Int64 = 0
-                try self.file.read(from: m.offset, count: m.size) { piece in
-                    hasher.update(piece)
-                    try writeAll(fd, piece, at: written, path: path)
-                    written += Int64(piece.count)
-                }
-                guard hasher.hexDigest() == blob.digest.hex else {
-                    throw MirrorError(.failed, "\(self.description) is damaged: \(name) does not match its digest; run ferry verify on it")
-                }
-            } catch let e as StoreError {
-                throw MirrorError(.failed, e.message)
-            }
+            let member = StreamedArchive.Blob(member: m.offset, memberSize: m.size, digest: blob.digest, size: blob.size, compress: false)
+            try SpoolWriter.spool(member, of: self.file, to: path)
         }
         return try await body(BlobRegion(path: path, offset: 0, size: blob.size))
     }

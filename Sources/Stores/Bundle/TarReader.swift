@@ -3,17 +3,19 @@ import Glibc
 /// Lists the members of a tar file without extracting it: name, kind, size, and where the data starts, so that
 /// members can be read in place. Understands ustar, PAX (`path`, `size`, `linkpath`) and GNU long names.
 public struct TarReader: Sendable {
-    public struct Entry: Sendable, Hashable {
+    /// Codable so a listing can be cached (a streamed archive's first pass).
+    public struct Entry: Sendable, Hashable, Codable {
         public var name: String
-        public var kind: TarHeader.Kind?
         public var typeflag: UInt8
         public var size: Int64
         public var dataOffset: Int64
         public var linkName: String
 
-        public init(name: String, kind: TarHeader.Kind?, typeflag: UInt8, size: Int64, dataOffset: Int64, linkName: String) {
+        /// Derived, not stored, so it can never disagree with `typeflag`; an old-style NUL typeflag is a file.
+        public var kind: TarHeader.Kind? { TarHeader.Kind(rawValue: self.typeflag == 0 ? 0x30 : self.typeflag) }
+
+        public init(name: String, typeflag: UInt8, size: Int64, dataOffset: Int64, linkName: String) {
             self.name = name
-            self.kind = kind
             self.typeflag = typeflag
             self.size = size
             self.dataOffset = dataOffset
@@ -85,9 +87,7 @@ public struct TarReader: Sendable {
             default:
                 let name = pax["path"] ?? longName ?? Self.name(block)
                 let link = pax["linkpath"] ?? longLink ?? Self.string(block[157..<257])
-                out.append(Entry(
-                    name: name, kind: TarHeader.Kind(rawValue: typeflag == 0 ? 0x30 : typeflag), typeflag: typeflag,
-                    size: size, dataOffset: dataOffset, linkName: link))
+                out.append(Entry(name: name, typeflag: typeflag, size: size, dataOffset: dataOffset, linkName: link))
                 pax = [:]
                 longName = nil
                 longLink = nil
@@ -97,7 +97,8 @@ public struct TarReader: Sendable {
         return out
     }
 
-    static func read(_ fd: Int32, at offset: Int64, count: Int, path: String) throws(StoreError) -> [UInt8] {
+    /// Exactly `count` bytes at `offset` of an open file; a short read means the file is truncated.
+    public static func read(_ fd: Int32, at offset: Int64, count: Int, path: String) throws(StoreError) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: count)
         let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(offset)) }
         guard n == count else { throw StoreError(.corrupt, "\(path) is truncated at byte \(offset)") }

@@ -104,8 +104,7 @@ public struct TarStreamParser {
             self.special = (typeflag, [])
         default:
             let entry = TarReader.Entry(
-                name: self.pax["path"] ?? self.longName ?? TarReader.name(block),
-                kind: TarHeader.Kind(rawValue: typeflag == 0 ? 0x30 : typeflag), typeflag: typeflag, size: size,
+                name: self.pax["path"] ?? self.longName ?? TarReader.name(block), typeflag: typeflag, size: size,
                 dataOffset: self.offset, linkName: self.pax["linkpath"] ?? self.longLink ?? TarReader.string(block[157..<257]))
             self.pax = [:]
             self.longName = nil
