@@ -33,7 +33,7 @@ extension Copier {
         }
         try self.finishLayout(layout, plan: outcome.plan, name: reference, tag: tag, options: options)
         var result = CopyResult(
-            source: "docker://\(reference)", destination: "oci:\(path)" + (tag.map { ":" + $0 } ?? ""),
+            source: "docker://\(reference)", destination: ImageLocation.layout(path: path, tag: tag).description,
             digest: outcome.plan.top.digest.description, mediaType: outcome.plan.top.raw.mediaType.rawValue,
             blobsFetched: stats.fetched + outcome.files.count, blobsSkipped: stats.skipped, bytesFetched: stats.bytes + outcome.bytesBefore)
         result.recoded = CopyResult.Recoded(compression: compression, layers: outcome.layers, bytesBefore: outcome.bytesBefore, bytesAfter: outcome.bytesAfter)
@@ -55,7 +55,7 @@ extension Copier {
         let plan = try source.plan(try source.image(tag: tag), source: target, platform: options.platform)
         options.progress?(ProgressEvent(id: target.description, kind: .planned(total: plan.totalBlobBytes)))
         return try await self.pushRecompressed(
-            plan, from: source, described: "oci:\(path)" + (tag.map { ":" + $0 } ?? ""), to: target, compression: compression, options: options)
+            plan, from: source, described: ImageLocation.layout(path: path, tag: tag).description, to: target, compression: compression, options: options)
     }
 
     /// Recodes into the spool, pushes the rewritten image, and drops the recoded files, pushed or not (a rerun recodes

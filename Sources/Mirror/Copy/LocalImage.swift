@@ -22,10 +22,11 @@ struct LocalImage: Sendable {
             let source = try await ArchiveSource.opening(try Self.archiveFile(path))
             return try Self.select(tag, in: source)
         case .dockerArchive(let path, let reference):
-            if CompressedTarFile.format(of: try Self.archiveFile(path)) != nil {
+            let file = try Self.archiveFile(path)
+            if CompressedTarFile.format(of: file) != nil {
                 return try await Self.openCompressed(path, reference: reference)
             }
-            let tar = try TarArchive.safe(path: try Self.archiveFile(path))
+            let tar = try TarArchive.safe(path: file)
             // A Ferry bundle or a Docker 25+ save is also a docker archive, with index.json to plan from.
             guard !tar.contains("index.json") else {
                 return try Self.select(reference, in: try await ArchiveSource.opening(path))
@@ -36,8 +37,7 @@ struct LocalImage: Sendable {
             let chosen = try Self.choose(reference, among: try DockerArchive.entries(tar), path: path)
             let source = try await offPool { try ArchiveSource(dockerArchive: tar, selected: [chosen]) }
             let image = source.dockerImages![0]
-            let wanted = reference.flatMap { try? Reference(parsing: $0) }
-            return LocalImage(source: source, descriptor: image.manifest, name: wanted.flatMap { w in image.names.first { $0 == w } } ?? image.names.first)
+            return LocalImage(source: source, descriptor: image.manifest, name: Self.name(of: image, reference: reference))
         case .registry:
             preconditionFailure("a registry is not a local image")
         }
@@ -64,8 +64,13 @@ struct LocalImage: Sendable {
         let chosen = try Self.choose(reference, among: entries, path: path)
         let archive = try await offPool { try StreamedArchive(file, scan: all.scan, selected: [chosen]) }
         let image = archive.images![0]
+        return LocalImage(source: ArchiveSource(streamed: archive), descriptor: image.manifest, name: Self.name(of: image, reference: reference))
+    }
+
+    /// The name a chosen docker archive image goes by: the one `reference` asked for, else its first RepoTag.
+    static func name(of image: DockerArchive.Image, reference: String?) -> Reference? {
         let wanted = reference.flatMap { try? Reference(parsing: $0) }
-        return LocalImage(source: ArchiveSource(streamed: archive), descriptor: image.manifest, name: wanted.flatMap { w in image.names.first { $0 == w } } ?? image.names.first)
+        return wanted.flatMap { w in image.names.first { $0 == w } } ?? image.names.first
     }
 
     static func archiveFile(_ path: String) throws -> String {
