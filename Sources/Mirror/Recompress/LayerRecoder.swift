@@ -75,8 +75,9 @@ struct LayerRecoder: Sendable {
     private func recode(_ layer: Descriptor, of image: Reference, diffID: Digest?) async throws -> Descriptor {
         // Unique per run: two copies recoding the same base layer at once must not write into one file.
         let partial = "\(self.directory)/\(layer.digest.hex).\(self.tag).\(getpid())-\(UInt32.random(in: 0 ... .max)).partial"
-        let pipeline = Pipeline(decoding: .detect, encoding: self.compression.encoding)
         let result: PipelineResult = try await self.source.lend(layer, of: image) { region in
+            // A download's bytes were hashed as they arrived; hashing them again would cost a core-second per 2 GB.
+            let pipeline = Pipeline(decoding: .detect, encoding: self.compression.encoding, hashes: region.verified ? [.content, .output] : .all)
             self.progress?(ProgressEvent(id: layer.digest.description, kind: .started(total: region.size)))
             let input = ReportingSource(
                 base: try FileSource(region: region),
@@ -93,7 +94,7 @@ struct LayerRecoder: Sendable {
                 throw error
             }
         }
-        guard result.input.sha256 == layer.digest.hex, result.input.size == layer.size else {
+        guard (result.input.sha256 ?? layer.digest.hex) == layer.digest.hex, result.input.size == layer.size else {
             unlink(partial)
             throw MirrorError(.failed, "\(image): layer \(layer.digest) read as \(result.input.digest ?? "?") (\(result.input.size) bytes): the source is damaged")
         }

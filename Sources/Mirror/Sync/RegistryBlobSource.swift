@@ -37,7 +37,8 @@ struct RegistryBlobSource: PushSource {
                 throw MirrorError(.failed, "cannot move \(partial) to \(path): \(String(cString: strerror(errno)))")
             }
         }
-        let result = try await body(BlobRegion(path: path, offset: 0, size: blob.size))
+        // Verified either way: the download hashed every byte, and a file left by an earlier run was re-hashed above.
+        let result = try await body(BlobRegion(path: path, offset: 0, size: blob.size, verified: true))
         unlink(path)
         return result
     }

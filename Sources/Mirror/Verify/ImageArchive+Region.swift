@@ -6,11 +6,15 @@ public struct BlobRegion: Sendable, Hashable {
     public var path: String
     public var offset: Int64
     public var size: Int64
+    /// True when these bytes were hashed against the blob's digest on their way here (a download just verified), so a
+    /// reader need not hash them again; false for bytes read from a file, whose content is checked as it is read.
+    public var verified: Bool
 
-    public init(path: String, offset: Int64, size: Int64) {
+    public init(path: String, offset: Int64, size: Int64, verified: Bool = false) {
         self.path = path
         self.offset = offset
         self.size = size
+        self.verified = verified
     }
 }
 
