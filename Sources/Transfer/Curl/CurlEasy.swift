@@ -159,6 +159,9 @@ final class CurlEasy: @unchecked Sendable {
                 s.paused = true
                 return .pause
             }
+            // Room for all the reader may leave (the limit plus one callback), so appends never regrow and copy
+            // what is already buffered: that growth had cost as much as the copy itself.
+            if s.body.capacity == 0 { s.body.reserveCapacity(self.request.bufferLimit + bytes.count) }
             s.body.append(contentsOf: bytes)
             guard let waiter = s.bodyWaiter else { return .accepted(nil, []) }
             s.bodyWaiter = nil
