@@ -16,9 +16,13 @@ struct BenchCommand: AsyncParsableCommand {
             Phases (default: all):
             \(Phase.allCases.map { "  \($0.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0))\($0.summary)" }.joined(separator: "\n"))
 
-            Peers (--compare, run on the same data in the same run; ratio = ferry MB/s ÷ peer MB/s):
-              skopeo (push pull save load sync), aria2 (throttled), pigz (gzip), zstd (zstd), openssl (hash), all.
-            The throttled phase always runs ferry --connections 1 beside --throttle-connections N.
+            Peers (--compare), run on the same data in the same run; ratio = ferry MB/s ÷ peer MB/s:
+              skopeo    push, pull, save, load, sync
+              aria2     throttled (ferry also runs with --connections 1 there)
+              pigz      gzip
+              zstd      zstd
+              openssl   hash
+              all       every peer above
 
             Examples:
               ferry bench --compare skopeo --json bench.json --plot bench.svg

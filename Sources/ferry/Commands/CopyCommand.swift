@@ -9,7 +9,7 @@ struct CopyCommand: AsyncParsableCommand {
         commandName: "copy",
         abstract: "Copy one image from any transport to any transport.",
         discussion: """
-            Blobs download in parallel, are sha256-checked as they stream, and land only when verified.
+            Blobs download in parallel, are sha256-checked as they stream, and land only when verified. \
             Run the same command again after an interruption to continue.
 
             Archives are read in place: Ferry bundles (.tar, .tar.zst, .tar.gz), oci-archive files, docker save \

@@ -10,13 +10,13 @@ struct SaveCommand: AsyncParsableCommand {
         commandName: "save",
         abstract: "Bundle images into one verified file: an OCI image layout and a docker load archive.",
         discussion: """
-            The tar is planned before data arrives and filled in place: disk use is the bundle's size, and the same
-            command run again after an interruption continues where it stopped. BUNDLE.ferry.json lists what the
+            The tar is planned before data arrives and filled in place: disk use is the bundle's size, and the same \
+            command run again after an interruption continues where it stopped. BUNDLE.ferry.json lists what the \
             bundle holds.
 
-            -o BUNDLE.tar.zst or BUNDLE.tar.gz writes the same tar compressed as independent frames with a trailing
-            frame index: ferry verify, load and images read it in place, zstd -d and gzip -d give back the tar, and an
-            interrupted save continues after its last whole frame. Layers are already compressed, so this mostly
+            -o BUNDLE.tar.zst or BUNDLE.tar.gz writes the same tar compressed as independent frames with a trailing \
+            frame index: ferry verify, load and images read it in place, zstd -d and gzip -d give back the tar, and an \
+            interrupted save continues after its last whole frame. Layers are already compressed, so this mostly \
             shrinks metadata and uncompressed layers (docs/bundle-format.md).
 
             Examples:
