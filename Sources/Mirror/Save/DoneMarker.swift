@@ -56,7 +56,8 @@ final class DoneMarker: @unchecked Sendable {
             errno = err
             return self.failed("cannot sync \(self.state.partial)")
         }
-        for digest in batch { FileManager.default.createFile(atPath: self.state.donePath(digest.hex), contents: nil) }
+        // A marker that cannot be written costs only a re-fetch of that blob on resume.
+        for digest in batch { _ = FileManager.default.createFile(atPath: self.state.donePath(digest.hex), contents: nil) }
     }
 
     /// Keeps the first failure (with `errno`'s reason); the blobs of a failed batch stay unmarked, to be fetched again.
