@@ -64,7 +64,7 @@ extension Copier {
         let plan: ImagePlan
         let name: Reference?
         let fill: @Sendable (BundlePlan.Member, BundleState, BundlePlan) async throws -> Int64
-        var lender: (any PushSource)?
+        var lender: (any PushSource)? = nil
         switch source {
         case .registry(let reference):
             let client = try RegistryClient(registry: reference.registry, engine: self.engine, options: options.registry)
@@ -127,38 +127,15 @@ extension Copier {
         let id = name?.description ?? source.description
         options.progress?(ProgressEvent(id: id, kind: .planned(total: contents.blobs.reduce(0) { $0 + $1.size })))
         let state = BundleState(output: output)
-        try state.prepare(contents.plan, resume: state.canResume(contents.plan))
-
-        var work: [BundlePlan.Member] = []
-        for member in contents.plan.members where member.content == nil {
-            guard let digest = member.digest else { continue }
-            if FileManager.default.fileExists(atPath: state.donePath(digest.hex)) {
-                options.progress?(ProgressEvent(id: digest.description, kind: .skipped(total: member.header.size)))
-                continue
-            }
-            work.append(member)
-        }
-        if let lender { work = lender.orderedForLending(work, window: options.jobs) { $0.digest! } }
-        // Verified blobs are marked done only after the archive's data is synced (see `DoneMarker`).
-        let marker = DoneMarker(state: state)
-        var bytes: Int64 = 0
-        do {
-            try await forEachConcurrently(work, jobs: options.jobs) { member in
-                let fetched = try await fill(member, state, contents.plan)
-                marker.finished(member.digest!, size: member.header.size)
-                return fetched
-            } collect: { bytes += $0 }
-        } catch {
-            try? marker.flush()  // the download's error is the one to report
-            throw error
-        }
-        try marker.flush()
-        try state.finish()
+        let filled = try await state.fill(
+            contents.plan, jobs: options.jobs, progress: options.progress,
+            order: { members in lender?.orderedForLending(members, window: options.jobs) { $0.digest! } ?? members }
+        ) { member in try await fill(member, state, contents.plan) }
         options.progress?(ProgressEvent(id: id, kind: .imageFinished(reference: id)))
         return CopyResult(
             source: source.description, destination: destination.description, digest: plan.top.digest.description,
-            mediaType: plan.top.raw.mediaType.rawValue, blobsFetched: work.count,
-            blobsSkipped: contents.blobs.count - work.count, bytesFetched: bytes)
+            mediaType: plan.top.raw.mediaType.rawValue, blobsFetched: filled.written,
+            blobsSkipped: filled.skipped, bytesFetched: filled.bytes)
     }
 
     /// Names an image that its archive leaves unnamed, in messages only.

@@ -53,45 +53,18 @@ public struct Saver: Sendable {
                 omittedBlobs: contents.omitted.count, omittedBytes: contents.omitted.reduce(0) { $0 + $1.size })
         }
         let state = BundleState(output: output)
-        let resume = state.canResume(contents.plan)
-        try state.prepare(contents.plan, resume: resume)
-        var work: [(BundlePlan.Member, RegistryClient, String)] = []
-        var skipped = 0
-        for member in contents.plan.members where member.content == nil {
-            guard let digest = member.digest, let (client, repo) = sources[digest] else { continue }
-            if FileManager.default.fileExists(atPath: state.donePath(digest.hex)) {
-                skipped += 1
-                options.progress?(ProgressEvent(id: digest.description, kind: .skipped(total: member.header.size)))
-                continue
+        let filled = try await state.fill(
+            contents.plan, jobs: options.jobs, progress: options.progress, order: { $0.sorted { $0.header.size > $1.header.size } }
+        ) { [sources] member in
+            guard let digest = member.digest, let (client, repository) = sources[digest] else {
+                throw MirrorError(.failed, "\(member.header.name): no image of the bundle names this blob")
             }
-            work.append((member, client, repo))
+            return try await BlobFetch.member(member, client: client, repository: repository, state: state, plan: contents.plan, options: options)
         }
-        work.sort { $0.0.header.size > $1.0.header.size }
-
-        // Verified blobs are recorded as done only after the bundle's data is synced, in batches: a `.done` marker
-        // must never outlive its data in a power loss.
-        let marker = DoneMarker(state: state)
-        let bytes: Int64
-        do {
-            var total: Int64 = 0
-            try await forEachConcurrently(work, jobs: options.jobs) { member, client, repository in
-                let fetched = try await BlobFetch.member(member, client: client, repository: repository, state: state, plan: contents.plan, options: options)
-                return (member.digest!, member.header.size, fetched)
-            } collect: { digest, size, fetched in
-                total += fetched
-                marker.finished(digest, size: size)
-            }
-            bytes = total
-        } catch {
-            try? marker.flush()  // the download's error is the one to report
-            throw error
-        }
-        try marker.flush()
-        try state.finish()
         try self.finishSave(images: images, contents: contents, output: output, base: base, options: options)
         return Result(
             output: output, images: images.map { ($0.source.description, $0.top.digest.description) },
-            blobsFetched: work.count, blobsSkipped: skipped, bytesFetched: bytes, bundleSize: contents.plan.archiveSize,
+            blobsFetched: filled.written, blobsSkipped: filled.skipped, bytesFetched: filled.bytes, bundleSize: contents.plan.archiveSize,
             omittedBlobs: contents.omitted.count, omittedBytes: contents.omitted.reduce(0) { $0 + $1.size })
     }
 
