@@ -6,7 +6,7 @@ import Stores
 /// (DESIGN §3, an OCI layout and a `docker load` archive at once) of one image, named as the destination says.
 /// skopeo reads it through both transports, and so does Ferry.
 struct SingleImageArchive {
-    var plan = BundlePlan()
+    var plan: BundlePlan
     /// Configs and layers, each once, in the order the plan holds them.
     var blobs: [Descriptor] = []
 
@@ -31,28 +31,15 @@ struct SingleImageArchive {
             throw MirrorError(.usage, "\(image.source) is not an image docker load can load (an artifact, or no runnable platform); write it as oci-archive:FILE instead")
         }
         if let (config, layers) = loadable {
-            entries.append(DockerArchiveEntry(
-                config: "blobs/sha256/\(config.hex)", repoTags: repoTags.map(\.familiar), layers: layers.map { "blobs/sha256/\($0.hex)" }))
+            entries.append(BundleContents.dockerEntry(config: config, layers: layers, repoTags: repoTags.map(\.familiar)))
             for tag in repoTags {
                 repositories[tag.with(tag: nil).with(digest: nil).familiar, default: [:]][tag.tag ?? "latest"] = config.hex
             }
         }
 
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        self.plan.addFile("oci-layout", content: Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))
-        self.plan.addDirectory("blobs/")
-        self.plan.addDirectory("blobs/sha256/")
-        var seen = Set<Digest>()
-        for m in image.manifests + [image.top] where seen.insert(m.digest).inserted {
-            self.plan.addFile("blobs/sha256/\(m.digest.hex)", content: m.raw.bytes, digest: m.digest)
-        }
-        for blob in image.blobs where seen.insert(blob.digest).inserted {
-            self.plan.addBlob(blob)
-            self.blobs.append(blob)
-        }
-        self.plan.addFile("index.json", content: Array(try encoder.encode(index)))
-        self.plan.addFile("manifest.json", content: Array(try encoder.encode(entries)))
-        self.plan.addFile("repositories", content: Array(try encoder.encode(repositories)))
+        let manifests = image.manifests + [image.top]
+        var seen = Set(manifests.map(\.digest))
+        self.blobs = image.blobs.filter { seen.insert($0.digest).inserted }
+        self.plan = try BundleContents.tar(manifests: manifests, blobs: self.blobs, index: index, docker: (entries, repositories))
     }
 }

@@ -5,7 +5,7 @@ import Stores
 /// What goes into a bundle for a set of resolved images: the OCI `index.json`, docker's `manifest.json` and
 /// `repositories`, and the members of the planned tar (DESIGN §3).
 struct BundleContents {
-    var plan = BundlePlan()
+    var plan: BundlePlan
     var index: ImageIndex
     var dockerEntries: [DockerArchiveEntry] = []
     var blobs: [Descriptor] = []
@@ -38,8 +38,7 @@ struct BundleContents {
             if let chosen = try Self.dockerImage(image, platform: platform) {
                 let (config, layers) = chosen
                 let tags = image.source.tag == nil ? [] : [image.source.with(digest: nil).familiar]
-                self.dockerEntries.append(DockerArchiveEntry(
-                    config: "blobs/sha256/\(config.hex)", repoTags: tags, layers: layers.map { "blobs/sha256/\($0.hex)" }))
+                self.dockerEntries.append(Self.dockerEntry(config: config, layers: layers, repoTags: tags))
                 if let tag = image.source.tag {
                     let name = image.source.with(tag: nil).with(digest: nil).familiar
                     repositories[name, default: [:]][tag] = config.hex
@@ -58,23 +57,41 @@ struct BundleContents {
             repositories = [:]
         }
 
+        self.plan = try Self.tar(
+            manifests: manifestOrder.map { manifests[$0]! }, blobs: self.blobs, index: self.index,
+            docker: base == nil ? (self.dockerEntries, repositories) : nil)
+    }
+
+    /// The planned tar of a bundle (DESIGN §3): `oci-layout`, the manifests then the blobs under `blobs/sha256/`
+    /// (each digest once), `index.json`, and, unless `docker` is nil, `manifest.json` and `repositories`.
+    static func tar(
+        manifests: [ImagePlan.StoredManifest], blobs: [Descriptor], index: ImageIndex,
+        docker: (entries: [DockerArchiveEntry], repositories: [String: [String: String]])?
+    ) throws -> BundlePlan {
+        var plan = BundlePlan()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        self.plan.addFile("oci-layout", content: Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))
-        self.plan.addDirectory("blobs/")
-        self.plan.addDirectory("blobs/sha256/")
-        for digest in manifestOrder {
-            let m = manifests[digest]!
-            self.plan.addFile("blobs/sha256/\(digest.hex)", content: m.raw.bytes, digest: digest)
+        plan.addFile("oci-layout", content: Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))
+        plan.addDirectory("blobs/")
+        plan.addDirectory("blobs/sha256/")
+        var seen = Set<Digest>()
+        for m in manifests where seen.insert(m.digest).inserted {
+            plan.addFile("blobs/sha256/\(m.digest.hex)", content: m.raw.bytes, digest: m.digest)
         }
-        for blob in self.blobs where manifests[blob.digest] == nil {
-            self.plan.addBlob(blob)
+        for blob in blobs where seen.insert(blob.digest).inserted {
+            plan.addBlob(blob)
         }
-        self.plan.addFile("index.json", content: Array(try encoder.encode(self.index)))
-        if base == nil {
-            self.plan.addFile("manifest.json", content: Array(try encoder.encode(self.dockerEntries)))
-            self.plan.addFile("repositories", content: Array(try encoder.encode(repositories)))
+        plan.addFile("index.json", content: Array(try encoder.encode(index)))
+        if let docker {
+            plan.addFile("manifest.json", content: Array(try encoder.encode(docker.entries)))
+            plan.addFile("repositories", content: Array(try encoder.encode(docker.repositories)))
         }
+        return plan
+    }
+
+    /// A `manifest.json` entry naming the bundle's blobs by their paths.
+    static func dockerEntry(config: Digest, layers: [Digest], repoTags: [String]) -> DockerArchiveEntry {
+        DockerArchiveEntry(config: "blobs/sha256/\(config.hex)", repoTags: repoTags, layers: layers.map { "blobs/sha256/\($0.hex)" })
     }
 
     /// The image `docker load` gets for `image`: the `--platform` child, else linux/amd64, else the first runnable
