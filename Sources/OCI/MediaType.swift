@@ -107,7 +107,7 @@ extension MediaType {
 
 extension StringProtocol {
     /// Trims spaces and tabs (HTTP's optional whitespace) without Foundation's Unicode classes.
-    func trimmingASCIIWhitespace() -> Substring {
+    public func trimmingASCIIWhitespace() -> Substring {
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
         let text = Substring(self)
         guard let first = text.firstIndex(where: { !isSpace($0) }) else { return "" }

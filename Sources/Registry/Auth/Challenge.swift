@@ -1,3 +1,5 @@
+import OCI
+
 /// A `WWW-Authenticate` challenge: how the registry wants us to authenticate.
 ///
 /// `Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull"`
@@ -51,19 +53,10 @@ public struct Challenge: Sendable, Hashable {
             } else {
                 let v = rest.prefix { $0 != "," }
                 rest = rest.dropFirst(v.count)
-                value = v.trimmingCharacters(in: " ")
+                value = String(v.trimmingASCIIWhitespace())
             }
             params[key.lowercased()] = value
         }
         self.parameters = params
-    }
-}
-
-extension Substring {
-    func trimmingCharacters(in set: Character) -> String {
-        var s = self
-        while s.first == set { s.removeFirst() }
-        while s.last == set { s.removeLast() }
-        return String(s)
     }
 }

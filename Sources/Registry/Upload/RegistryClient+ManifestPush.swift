@@ -19,7 +19,7 @@ extension RegistryClient {
             "/v2/\(repository)/manifests/\(reference)", method: .put, headers: headers, body: .bytes(raw.bytes),
             scopes: [Self.pushScope(repository)], what: what, maxBodyBytes: 64 << 10)
         guard response.isSuccess else { throw await self.failure(response, body, what: what) }
-        if let stored = response.headers["docker-content-digest"], stored.trimmingSpacesAndTabs != digest.description {
+        if let stored = response.headers["docker-content-digest"], stored.trimmingASCIIWhitespace() != digest.description {
             throw RegistryError(.digestMismatch, "\(what): the registry stored the manifest as \(stored), not \(digest); it may rewrite manifests, which breaks digest-pinned references")
         }
         return digest
@@ -38,15 +38,6 @@ extension RegistryClient {
             scopes: [Self.pushScope(repository)], what: what)
         if response.status == 404 { return nil }
         guard response.isSuccess else { throw await self.failure(response, body, what: what) }
-        return response.headers["docker-content-digest"].flatMap { try? Digest($0.trimmingSpacesAndTabs) }
-    }
-}
-
-extension String {
-    var trimmingSpacesAndTabs: String {
-        var s = Substring(self)
-        while s.first == " " || s.first == "\t" { s.removeFirst() }
-        while s.last == " " || s.last == "\t" || s.last == "\r" { s.removeLast() }
-        return String(s)
+        return response.headers["docker-content-digest"].flatMap { try? Digest(String($0.trimmingASCIIWhitespace())) }
     }
 }
