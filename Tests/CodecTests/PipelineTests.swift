@@ -192,6 +192,21 @@ struct PipelineTests {
         #expect(endless.served == served)  // the read stage has stopped too
     }
 
+    @Test("cancelling a hash-only pipeline (one fused stage, no queues) stops its reading")
+    func cancelHashOnly() async throws {
+        let endless = FailingSource(after: .max)
+        let task = Task {
+            try await Pipeline(hashes: .content).run(from: endless, to: DiscardSink())
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+        let served = endless.served
+        #expect(served > 0)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(endless.served == served)
+    }
+
     @Test("a task blocked in send is released by cancelling it")
     func cancelSend() async throws {
         let channel = ByteChannel(capacity: 1)

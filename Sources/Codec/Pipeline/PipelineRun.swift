@@ -50,11 +50,16 @@ final class PipelineRun: @unchecked Sendable {
 
     /// Starts every stage; `completion` is called once, on the thread of the last stage to end.
     func start(_ completion: @escaping @Sendable (Result<PipelineResult, any Error>) -> Void) {
-        var stages: [(String, @Sendable () throws -> Void)] = [("ferry-read", self.read)]
-        if self.pipeline.decoding != .none { stages.append(("ferry-decode", self.decode)) }
-        stages.append(("ferry-hash", self.hash))
-        if self.encoder != nil { stages.append(("ferry-encode", self.encode)) }
-        stages.append(("ferry-write", self.write))
+        var stages: [(String, @Sendable () throws -> Void)] = []
+        if self.pipeline.decoding == .none && self.encoder == nil && self.sink is DiscardSink {
+            stages.append(("ferry-hash", self.hashOnly))
+        } else {
+            stages.append(("ferry-read", self.read))
+            if self.pipeline.decoding != .none { stages.append(("ferry-decode", self.decode)) }
+            stages.append(("ferry-hash", self.hash))
+            if self.encoder != nil { stages.append(("ferry-encode", self.encode)) }
+            stages.append(("ferry-write", self.write))
+        }
 
         let failedEarly = self.state.withLock { state -> (any Error)? in
             state.running = stages.count
@@ -167,11 +172,30 @@ final class PipelineRun: @unchecked Sendable {
         self.contentQueue.finish()
     }
 
-    private func hash() throws {
+    /// Hashing alone: one thread reads each chunk and hashes it while it is still in cache. Separate read and hash
+    /// threads would overlap the read's copy with the hash for one blob, but cost a hand-off per chunk and more
+    /// than a core for a single blob, which other blobs hashed at once (verify) need. On 2 cores, 1 GiB from the page
+    /// cache: one blob 0.62 → 0.65 s, two at once 0.73 → 0.66 s (1.7× → 1.96× one).
+    private func hashOnly() throws {
+        var source = self.source
+        var counter = DigestCounter(hashing: self.hashesContent)
+        while let chunk = try source.next() {
+            // No queue to fail here: a cancel or failure is seen between chunks.
+            if let failure = self.state.withLock({ $0.failure }) { throw failure }
+            counter.update(chunk.bytes)
+        }
+        self.state.withLock { $0.content = counter.result }
+    }
+
+    /// Whether the hash stage hashes: the content itself, or the input or output when they are the content.
+    private var hashesContent: Bool {
         let hashes = self.pipeline.hashes
-        let hashing = hashes.contains(.content) || (self.pipeline.decoding == .none && hashes.contains(.input))
+        return hashes.contains(.content) || (self.pipeline.decoding == .none && hashes.contains(.input))
             || (self.encoder == nil && hashes.contains(.output))
-        var counter = DigestCounter(hashing: hashing)
+    }
+
+    private func hash() throws {
+        var counter = DigestCounter(hashing: self.hashesContent)
         while let chunk = try self.contentQueue.pop() {
             counter.update(chunk.bytes)
             try self.hashedQueue.push(chunk)
