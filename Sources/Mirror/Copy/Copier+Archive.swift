@@ -64,12 +64,14 @@ extension Copier {
         let plan: ImagePlan
         let name: Reference?
         let fill: @Sendable (BundlePlan.Member, BundleState, BundlePlan) async throws -> Int64
-        var lender: (any PushSource)? = nil
+        // A local source lends its blobs best in its own order (a foreign compressed archive front to back).
+        let lender: (any PushSource)?
         switch source {
         case .registry(let reference):
             let client = try RegistryClient(registry: reference.registry, engine: self.engine, options: options.registry)
             plan = try await RegistrySource(client: client).plan(reference, platform: options.platform)
             name = reference
+            lender = nil
             fill = { member, state, bundle in try await BlobFetch.member(member, client: client, repository: reference.repository, state: state, plan: bundle, options: options) }
         default:
             let local = try await LocalImage.open(source)
