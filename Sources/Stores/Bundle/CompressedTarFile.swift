@@ -60,29 +60,17 @@ public final class CompressedTarFile: Sendable {
         let limit = self.index?.dataSize ?? self.fileSize
         struct Enough: Error {}
         try self.withFile { fd in
-            let decoder = try self.makeDecoder()
-            var buffer = [UInt8](repeating: 0, count: 256 << 10)
             do {
-                while content < end {
-                    guard input < limit else {
-                        throw StoreError(.corrupt, "\(self.path) is truncated: the compressed stream ends at content byte \(content), before byte \(end)")
+                try self.decode(fd, from: input, to: limit, with: try self.makeDecoder(), bufferSize: 256 << 10) { piece in
+                    let start = content
+                    content += Int64(piece.count)
+                    let from = max(start, offset), to = min(content, end)
+                    if from < to {
+                        try piece.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[Int(from - start)..<Int(to - start)])) }
                     }
-                    let n = try self.pread(fd, &buffer, at: input, count: Int(min(Int64(buffer.count), limit - input)))
-                    input += Int64(n)
-                    try self.decoding {
-                        try buffer.withUnsafeBytes { raw in
-                            try decoder.decode(UnsafeRawBufferPointer(rebasing: raw[0..<n])) { piece in
-                                let start = content
-                                content += Int64(piece.count)
-                                let from = max(start, offset), to = min(content, end)
-                                if from < to {
-                                    try piece.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[Int(from - start)..<Int(to - start)])) }
-                                }
-                                if content >= end { throw Enough() }
-                            }
-                        }
-                    }
+                    if content >= end { throw Enough() }
                 }
+                throw StoreError(.corrupt, "\(self.path) is truncated: the compressed stream ends at content byte \(content), before byte \(end)")
             } catch is Enough {}
         }
     }
@@ -100,31 +88,40 @@ public final class CompressedTarFile: Sendable {
     /// alone and must end where the index says and decompress to the size it says (a lying index is refused here).
     public func scan(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         try self.withFile { fd in
-            var buffer = [UInt8](repeating: 0, count: 1 << 20)
             let frames = self.index?.frames ?? [FrameIndex.Frame(contentOffset: 0, contentSize: -1, outputOffset: 0, outputSize: self.fileSize)]
             for (i, frame) in frames.enumerated() {
                 let decoder = try self.makeDecoder()
-                var input = frame.outputOffset
                 var produced: Int64 = 0
-                let end = frame.outputOffset + frame.outputSize
-                while input < end {
-                    let n = try self.pread(fd, &buffer, at: input, count: Int(min(Int64(buffer.count), end - input)))
-                    input += Int64(n)
-                    try self.decoding(frame: self.index == nil ? nil : i, at: frame.outputOffset) {
-                        try buffer.withUnsafeBytes { raw in
-                            try decoder.decode(UnsafeRawBufferPointer(rebasing: raw[0..<n])) { piece in
-                                produced += Int64(piece.count)
-                                if frame.contentSize >= 0 && produced > frame.contentSize {
-                                    throw StoreError(.corrupt, "\(self.path): frame \(i) decompresses to more than the \(frame.contentSize) bytes its index entry says")
-                                }
-                                try piece.withUnsafeBytes { try body($0) }
-                            }
-                        }
+                let place = self.index == nil ? nil : i
+                try self.decode(fd, from: frame.outputOffset, to: frame.outputOffset + frame.outputSize, with: decoder, bufferSize: 1 << 20, frame: place) { piece in
+                    produced += Int64(piece.count)
+                    if frame.contentSize >= 0 && produced > frame.contentSize {
+                        throw StoreError(.corrupt, "\(self.path): frame \(i) decompresses to more than the \(frame.contentSize) bytes its index entry says")
                     }
+                    try piece.withUnsafeBytes { try body($0) }
                 }
-                try self.decoding(frame: self.index == nil ? nil : i, at: frame.outputOffset) { try decoder.finish() }
+                try self.decoding(frame: place, at: frame.outputOffset) { try decoder.finish() }
                 if frame.contentSize >= 0 && produced != frame.contentSize {
                     throw StoreError(.corrupt, "\(self.path): frame \(i) decompresses to \(produced) bytes, its index entry says \(frame.contentSize)")
+                }
+            }
+        }
+    }
+
+    /// Feeds the compressed bytes `[from, to)` of the file through `decoder`, handing `piece` each decoded piece; the
+    /// one decode loop of `read` and `scan`. `frame` (and `from`) name the place in codec errors.
+    private func decode(
+        _ fd: Int32, from: Int64, to end: Int64, with decoder: any StreamDecoder, bufferSize: Int, frame: Int? = nil,
+        _ piece: ([UInt8]) throws -> Void
+    ) throws {
+        var buffer = [UInt8](repeating: 0, count: bufferSize)
+        var input = from
+        while input < end {
+            let n = try self.pread(fd, &buffer, at: input, count: Int(min(Int64(buffer.count), end - input)))
+            input += Int64(n)
+            try self.decoding(frame: frame, at: from) {
+                try buffer.withUnsafeBytes { raw in
+                    try decoder.decode(UnsafeRawBufferPointer(rebasing: raw[0..<n]), emit: piece)
                 }
             }
         }
