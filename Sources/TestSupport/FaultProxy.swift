@@ -21,17 +21,7 @@ public final class FaultProxy: Sendable {
         var argv = [try Binaries.testkit.path, "proxy", "--listen", listen, "--upstream", upstream]
         for fault in faults { argv += ["--fault", fault] }
         let child = try ChildProcess(argv, stdoutFile: work.appending("stdout"), stderrFile: work.appending("stderr"))
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline {
-            if let line = child.stdout().split(separator: "\n").first(where: { $0.hasPrefix("listening ") }) {
-                let address = String(line.dropFirst("listening ".count)).trimmingCharacters(in: .whitespaces)
-                return FaultProxy(process: child, address: address, work: work)
-            }
-            guard child.isRunning else { break }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        child.stop()
-        throw TestSupportError("ferry-testkit proxy did not start: \(child.stdout()) \(child.stderr())")
+        return FaultProxy(process: child, address: try await child.awaitListening("proxy"), work: work)
     }
 
     public func stop() { self.process.stop() }

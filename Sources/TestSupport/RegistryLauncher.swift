@@ -150,18 +150,7 @@ public enum RegistryLauncher {
         let helper = try ChildProcess(
             argv, stdoutFile: work.appending("\(name).stdout"), stderrFile: work.appending("\(name).log"))
         RegistryJanitor.record(helper, in: work)
-        let deadline = ContinuousClock.now + self.startupTimeout
-        while ContinuousClock.now < deadline {
-            for line in helper.stdout().split(separator: "\n") where line.hasPrefix("listening ") {
-                return (helper, String(line.dropFirst("listening ".count)).trimmingCharacters(in: .whitespaces))
-            }
-            guard helper.isRunning else { break }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        helper.stop()
-        throw TestSupportError(
-            "ferry-testkit \(name) did not report `listening HOST:PORT`; its output:\n"
-                + helper.stdout() + helper.stderr())
+        return (helper, try await helper.awaitListening(name, timeout: self.startupTimeout))
     }
 
     /// Writes a bcrypt htpasswd file (the only hash registry 2.8 accepts). The file must exist before the registry
