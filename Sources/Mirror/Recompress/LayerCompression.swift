@@ -36,10 +36,11 @@ public enum LayerCompression: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    var encoding: Pipeline.Encoding {
+    /// - Parameter zstdWorkers: libzstd's workers for one stream (nil: one per core; 0: compress on the calling stage).
+    func encoding(zstdWorkers: Int? = nil) -> Pipeline.Encoding {
         switch self {
         case .gzip(let level): .gzip(GzipOptions(level: level))
-        case .zstd(let level): .zstd(ZstdOptions(level: level))
+        case .zstd(let level): .zstd(ZstdOptions(level: level, workers: zstdWorkers))
         }
     }
 
