@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """registry → bundle: `ferry save` of a set of images vs `skopeo copy` of the same images to `oci:` and to
 `docker-archive:` (one image per call, as users script it), and the parallel-curl ceiling, in one run. Each
-command starts after `sync` (the harness does it), so none pays for the writeback of what the one before left dirty.
+command starts after `sync` (the harness does it), so none pays for the writeback of what the one before left dirty,
+and the tools take turns at running first (use --runs 4 or more), since the one after a big writer finds the disk busy.
 
 Target (DESIGN §6, issue 5): Ferry ≥ 2× the faster skopeo path and ≥ 0.8× the curl ceiling.
 
@@ -51,28 +52,26 @@ def main():
         rss = []
         dest = os.path.join(work, "save-dest")
         for run in range(a.runs):
-            harness.fresh_dir(dest)
-            os.makedirs(dest)
-            t, m, rc = harness.timed([bins.ferry, "save", "--quiet", "-o", os.path.join(dest, "b.tar")] + refs)
-            if rc:
-                sys.exit("perf: ferry save failed")
-            results["ferry"].append(t)
-            rss.append(m)
-            harness.fresh_dir(dest)
-            os.makedirs(dest)
-            t = 0.0
-            for i, ref in enumerate(refs):
-                dt, _, rc = harness.timed(["skopeo", "copy", "-q", "--src-tls-verify=false", f"docker://{ref}", f"oci:{dest}/oci:{ref}"])
-                t += dt
-            results["skopeo_oci"].append(t)
-            harness.fresh_dir(dest)
-            os.makedirs(dest)
-            t = 0.0
-            for i, ref in enumerate(refs):
-                dt, _, rc = harness.timed(["skopeo", "copy", "-q", "--src-tls-verify=false", f"docker://{ref}", f"docker-archive:{dest}/d{i}.tar:{ref}"])
-                t += dt
-            results["skopeo_docker_archive"].append(t)
-            results["curl"].append(harness.parallel_curl(urls, harness.fresh_dir(dest)))
+            # Each tool in each position in turn: a tool that runs right after another one wrote gigabytes finds the
+            # disk still busy (the host's, under the sync), and a fixed order would charge that to one tool only.
+            tools = ["ferry", "skopeo_oci", "skopeo_docker_archive", "curl"]
+            for tool in tools[run % 4:] + tools[:run % 4]:
+                harness.fresh_dir(dest)
+                os.makedirs(dest)
+                if tool == "ferry":
+                    t, m, rc = harness.timed([bins.ferry, "save", "--quiet", "-o", os.path.join(dest, "b.tar")] + refs)
+                    if rc:
+                        sys.exit("perf: ferry save failed")
+                    rss.append(m)
+                elif tool == "curl":
+                    t = harness.parallel_curl(urls, harness.fresh_dir(dest))
+                else:
+                    t = 0.0
+                    for i, ref in enumerate(refs):
+                        target = f"oci:{dest}/oci:{ref}" if tool == "skopeo_oci" else f"docker-archive:{dest}/d{i}.tar:{ref}"
+                        dt, _, rc = harness.timed(["skopeo", "copy", "-q", "--src-tls-verify=false", f"docker://{ref}", target])
+                        t += dt
+                results[tool].append(t)
             print(f"run {run + 1}/{a.runs}: ferry {results['ferry'][-1]:.2f}s  skopeo oci {results['skopeo_oci'][-1]:.2f}s  "
                   f"skopeo docker-archive {results['skopeo_docker_archive'][-1]:.2f}s  curl×8 {results['curl'][-1]:.2f}s", file=sys.stderr)
         harness.fresh_dir(dest)
