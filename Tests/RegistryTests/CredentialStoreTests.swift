@@ -1,13 +1,15 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Registry
 
 @Suite struct CredentialStoreTests {
-    let dir: String
+    /// Removed when the test ends (each test gets its own suite value): these files hold credentials, fake or not.
+    let temporary: TemporaryDirectory
+    var dir: String { self.temporary.path }
 
     init() throws {
-        self.dir = NSTemporaryDirectory() + "ferry-creds-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: self.dir, withIntermediateDirectories: true)
+        self.temporary = try TemporaryDirectory(prefix: "ferry-creds-")
     }
 
     func write(_ json: String) throws -> String {
