@@ -17,7 +17,7 @@ extension Copier {
         // Blobs an earlier run left unsynced before a reboot are re-hashed before anything counts as present.
         layout.recheckUnsynced()
         var spool = RegistryBlobSource(clients: clients, spool: RegistryBlobSource.defaultSpool(), download: options.download)
-        spool.syncs = false  // the recoder checks each layer's digest as it reads it, then the spool file goes
+        spool.durability = .transient  // recoded once and deleted
         // Recoded layers wait inside the layout's own state, so moving them into blobs/ is a rename.
         var recoder = LayerRecoder(compression: compression, source: spool, directory: layout.stateDirectory + "/recoded", progress: options.progress)
         recoder.syncs = false  // listed as unsynced with the fetched blobs below
@@ -45,7 +45,7 @@ extension Copier {
         let plan = try await RegistrySource(client: try await clients.client(for: source.registry)).plan(source, platform: options.platform)
         options.progress?(ProgressEvent(id: source.description, kind: .planned(total: plan.totalBlobBytes)))
         var spool = RegistryBlobSource(clients: clients, spool: RegistryBlobSource.defaultSpool(), download: options.download)
-        spool.syncs = false  // the recoder checks each layer's digest as it reads it, then the spool file goes
+        spool.durability = .transient  // recoded once and deleted
         return try await self.pushRecompressed(
             plan, from: spool, described: "docker://\(source)", to: target, compression: compression, options: options)
     }

@@ -16,9 +16,10 @@ struct RegistryBlobSource: PushSource {
     /// Under `$XDG_STATE_HOME/ferry/spool/`: never beside the source, and kept across runs for resume.
     let spool: String
     let download: DownloadOptions
-    /// Sync each spooled blob before it is lent, so an upload resumed after a power loss starts from sound bytes.
-    /// Readers that hash what they read anyway (recompression) need not pay for it.
-    var syncs = true
+    /// Synced by default, so an upload resumed after a power loss starts from sound bytes. A reader that uses each
+    /// blob once within the run (recompression) takes `.transient`: a spool left by an earlier run is re-hashed
+    /// before it is lent either way.
+    var durability: BlobFetch.Durability = .synced
 
     var description: String { "the source registry" }
     var fetchesOnDemand: Bool { true }
@@ -32,7 +33,7 @@ struct RegistryBlobSource: PushSource {
             let client = try await self.clients.client(for: image.registry)
             let partial = path + ".partial"
             _ = try await BlobFetch(client: client, repository: image.repository, digest: blob.digest, size: blob.size)
-                .run(into: partial, download: self.download, progress: nil, durability: self.syncs ? .synced : .transient)
+                .run(into: partial, download: self.download, progress: nil, durability: self.durability)
             guard rename(partial, path) == 0 else {
                 throw MirrorError(.failed, "cannot move \(partial) to \(path): \(String(cString: strerror(errno)))")
             }
