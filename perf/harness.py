@@ -52,14 +52,17 @@ class Registry:
                 self.proc.kill()
 
 
-def make_image(bins, out, size, layers, tag="1", compressible=False):
+def make_image(bins, out, size, layers, tag="1", compressible=False, seed=None):
     """A synthetic image of `size` bytes over `layers` layers, random (incompressible) or, with `compressible`,
-    log-like text; built once per `out`. Returns its BuiltImage JSON."""
+    log-like text, from `seed` when given (distinct images need distinct seeds); built once per `out`. Returns its
+    BuiltImage JSON."""
     marker = os.path.join(out, "built-image.json")
     if not os.path.exists(marker):
         args = [bins.testkit, "image", "--out", out, "--tag", tag, "--size", str(size), "--layers", str(layers)]
         if compressible:
             args.append("--compressible")
+        if seed is not None:
+            args += ["--seed", str(seed)]
         subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
     with open(marker) as f:
         return json.load(f)

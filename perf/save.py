@@ -10,7 +10,6 @@ usage: perf/save.py BIN_DIR [--images N] [--size BYTES_PER_IMAGE] [--layers N] [
 """
 import argparse
 import datetime
-import json
 import os
 import sys
 
@@ -34,12 +33,7 @@ def main():
         refs, digests = [], set()
         for i in range(a.images):
             image_dir = os.path.join(work, f"save-image-{a.size}-{a.layers}-{i}")
-            if not os.path.exists(os.path.join(image_dir, "built-image.json")):
-                import subprocess
-                subprocess.run([bins.testkit, "image", "--out", image_dir, "--tag", "1", "--size", str(a.size),
-                                "--layers", str(a.layers), "--seed", str(100 + i)], check=True, stdout=subprocess.DEVNULL)
-            with open(os.path.join(image_dir, "built-image.json")) as f:
-                image = json.load(f)
+            image = harness.make_image(bins, image_dir, a.size, a.layers, seed=100 + i)
             ref = f"{registry.address}/perf/app{i}:1"
             harness.seed(bins, image_dir, f"http://{ref}")
             refs.append(ref)
@@ -64,7 +58,7 @@ def main():
                         sys.exit("perf: ferry save failed")
                     rss.append(m)
                 elif tool == "curl":
-                    t = harness.parallel_curl(urls, harness.fresh_dir(dest))
+                    t = harness.parallel_curl(urls, dest)
                 else:
                     t = 0.0
                     for i, ref in enumerate(refs):
