@@ -110,10 +110,11 @@ final class StreamedBlobSource: SequentialPushSource, @unchecked Sendable {
                 PassTrace.note("extra pass of \(self.archive.file.path) for \(blob.digest)")
                 try SpoolWriter.spool(plan, of: self.archive.file, to: path)
             }
-            return try await body(BlobRegion(path: path, offset: 0, size: blob.size))
+            return try await body(BlobRegion(path: path, offset: 0, size: blob.size, verified: true))
         }
         do {
-            let result = try await body(BlobRegion(path: path, offset: 0, size: blob.size))
+            // Verified: `SpoolWriter` checked what it wrote, and a spool left by an earlier run was re-hashed (`reserve`).
+            let result = try await body(BlobRegion(path: path, offset: 0, size: blob.size, verified: true))
             self.done(blob.digest, keep: false)
             return result
         } catch {

@@ -92,6 +92,7 @@ struct CompressedTarArchive: RegionArchive {
             let member = StreamedArchive.Blob(member: m.offset, memberSize: m.size, digest: blob.digest, size: blob.size, compress: false)
             try SpoolWriter.spool(member, of: self.file, to: path)
         }
-        return try await body(BlobRegion(path: path, offset: 0, size: blob.size))
+        // `SpoolWriter` checked its size and digest.
+        return try await body(BlobRegion(path: path, offset: 0, size: blob.size, verified: true))
     }
 }
