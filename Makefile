@@ -27,7 +27,7 @@ release:
 
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	./scripts/test.sh $(SWIFT)
 
 demo: deps
 	$(SWIFT) build -c release
