@@ -11,8 +11,9 @@ public enum RegistryLauncher {
     public static let tokenService = "ferry-test-registry"
     public static let tokenIssuer = "ferry-testkit"
 
-    /// How long a registry or helper may take to answer before launching fails.
-    static let startupTimeout: Duration = .seconds(20)
+    /// How long a registry or helper may take to answer before launching fails. Generous: a full parallel test run
+    /// on 2 cores starts dozens of registries at once, and a loaded CI machine measured over 20 s for some.
+    static let startupTimeout: Duration = .seconds(90)
 
     /// Starts a registry of `variant` and returns once `GET /v2/` answers (200, or 401 with auth).
     /// - Parameters:
@@ -114,9 +115,13 @@ public enum RegistryLauncher {
             if try await self.waitUntilServing(url, caCertPath: caCertPath, process: registry) {
                 return (registry, port, configFile)
             }
+            let exited = !registry.isRunning
             registry.stop()
             lastLog = registry.stderr()
-            if !lastLog.contains("address already in use") { break }
+            if !lastLog.contains("address already in use") {
+                let why = exited ? "exited" : "did not answer GET /v2/ within \(self.startupTimeout)"
+                throw TestSupportError("docker-registry on port \(port) \(why); its log:\n\(lastLog)")
+            }
         }
         throw TestSupportError("docker-registry did not start; its log:\n\(lastLog)")
     }
@@ -131,6 +136,8 @@ public enum RegistryLauncher {
         ]
         if let caCertPath { argv += ["--cacert", caCertPath.path] }
         argv.append(url)
+        // Polls back off: with dozens of registries starting at once, a curl every 50 ms each is load of its own.
+        var pause = Duration.milliseconds(20)
         while ContinuousClock.now < deadline {
             guard process.isRunning else { return false }
             let result = try await ProcessRunner.run(argv)
@@ -138,7 +145,8 @@ public enum RegistryLauncher {
             if (answer.hasPrefix("200 ") || answer.hasPrefix("401 ")) && answer.hasSuffix("registry/2.0") {
                 return process.isRunning
             }
-            try await Task.sleep(for: .milliseconds(50))
+            try await Task.sleep(for: pause)
+            pause = min(pause * 2, .milliseconds(500))
         }
         return false
     }

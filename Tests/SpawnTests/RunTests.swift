@@ -115,12 +115,13 @@ import Testing
 
     @Test func cancellationKillsTheChild() async throws {
         let started = ContinuousClock.now
-        let task = Task { try await Command(["sleep", "60"]).run() }
+        let task = Task { try await Command(["sleep", "600"]).run() }
         try await Task.sleep(for: .milliseconds(300))
         task.cancel()
         let result = try await task.value
         #expect(result.status == .signalled(SIGTERM))
-        #expect(ContinuousClock.now - started < .seconds(20))
+        // Far less than the sleep; not tight: a full test run on 2 cores has kept this waiting 25 s.
+        #expect(ContinuousClock.now - started < .seconds(200))
     }
 
     @Test func cancelledBeforeStartRunsNothing() async throws {
