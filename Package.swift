@@ -58,7 +58,11 @@ let package = Package(
 
         // Test parts: a library (no servers) and a separate executable holding the servers,
         // so the shipped `ferry` never links NIO.
-        .target(name: "TestSupport", dependencies: ["OCI", "Codec", "Spawn"], swiftSettings: strict),
+        // Optimized in debug builds too: it generates hundreds of MB of image content per test run, on the test
+        // runner's few concurrency threads, where unoptimized code held them for seconds at a time.
+        .target(
+            name: "TestSupport", dependencies: ["OCI", "Codec", "Spawn"],
+            swiftSettings: strict + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .executableTarget(
             name: "ferry-testkit",
             dependencies: [

@@ -29,6 +29,15 @@ struct WyRand: Sendable {
     }
 }
 
+/// `count` incompressible bytes from `seed`, the same on every run. Tests use it instead of
+/// `SystemRandomNumberGenerator`, which makes a system call for every value it returns.
+public func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
+    var content = RandomContent(seed: seed)
+    var bytes = [UInt8](repeating: 0, count: count)
+    bytes.withUnsafeMutableBytes { content.fill($0) }
+    return bytes
+}
+
 /// Incompressible bytes (gzip cannot shrink them): stands in for binaries and already-compressed files.
 struct RandomContent: ContentGenerator {
     private var random: WyRand

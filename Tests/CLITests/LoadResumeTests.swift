@@ -75,18 +75,19 @@ import Testing
 
     @Test("killed in the middle of a PATCH: the registry kept half a chunk, so the rerun starts that blob again")
     func killMidPatch() async throws {
-        // 16 MiB PATCHes: the first goes quickly, the second at 2 MB/s (eight seconds), so "a quarter into the
-        // second" leaves seconds of slack on a busy machine. Killed there, the 12 MiB left can't all be waiting in
-        // socket buffers (a few MiB), so the registry gets part of that PATCH and no more.
+        // 16 MiB PATCHes: the first goes quickly, the second at 1 MB/s (sixteen seconds), so "an eighth into the
+        // second" leaves 14 s of slack (a full test run on 2 cores has held a test's task back for seconds, and at
+        // 2 MB/s a kill came after the whole PATCH had arrived). Killed there, the 14 MiB left can't all be waiting
+        // in socket buffers (a few MiB), so the registry gets part of that PATCH and no more.
         let chunk = 16 << 20
         let s = try await Setup.make(
-            faults: ["throttle=100000000,method=PATCH,count=1", "throttle=2000000,method=PATCH"], seed: 66,
+            faults: ["throttle=100000000,method=PATCH,count=1", "throttle=1000000,method=PATCH"], seed: 66,
             layerSize: 2 * chunk + (4 << 20), chunk: chunk)
         defer { s.stop() }
         let first = try s.start()
-        // Once the registry itself holds 4 MiB of the second chunk (not just the proxy having passed them on).
+        // Once the registry itself holds 2 MiB of the second chunk (not just the proxy having passed them on).
         let deadline = Date().addingTimeInterval(30)
-        while (LoadKit.pendingUploadBytes(s.target, repository: "ns/resume/app").max() ?? 0) < chunk + (4 << 20) {
+        while (LoadKit.pendingUploadBytes(s.target, repository: "ns/resume/app").max() ?? 0) < chunk + (2 << 20) {
             guard Date() < deadline else { throw TestSupportError("the second PATCH did not get going") }
             try await Task.sleep(for: .milliseconds(10))
         }

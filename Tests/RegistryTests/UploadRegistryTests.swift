@@ -20,24 +20,11 @@ import Transfer
         let digest: Digest
 
         init(in dir: TemporaryDirectory, name: String, size: Int, seed: UInt8) throws {
-            var generator = SplitMix(seed: UInt64(seed))
-            let bytes = (0..<size).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+            let bytes = randomBytes(size, seed: UInt64(seed))
             self.path = dir.appending(name).path
             try Data(bytes).write(to: URL(fileURLWithPath: self.path))
             self.size = Int64(size)
             self.digest = try Digest(sha256Hex: SHA256.hexDigest(bytes))
-        }
-    }
-
-    struct SplitMix {
-        var state: UInt64
-        init(seed: UInt64) { self.state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-        mutating func next() -> UInt64 {
-            self.state &+= 0x9E37_79B9_7F4A_7C15
-            var z = self.state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
         }
     }
 
