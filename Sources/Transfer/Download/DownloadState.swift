@@ -9,9 +9,13 @@ struct Flow {
     /// Bytes a second in the last whole window; nil until one has passed.
     var rate: Double?
 
+    /// The first rate may come from this many bytes before a window has passed: on a fast link a whole blob can
+    /// arrive within one window, and its requests are sized by the rate (more than a socket buffer's burst).
+    static let firstSample: Int64 = 16 << 20
+
     mutating func record(_ position: Int64, at now: ContinuousClock.Instant, window: Duration) {
         let elapsed = now - self.mark.at
-        guard elapsed >= window else { return }
+        guard elapsed >= window || (self.rate == nil && position - self.mark.position >= Self.firstSample) else { return }
         self.rate = Double(position - self.mark.position) / elapsed.inSeconds
         self.mark = (now, position)
     }
@@ -82,6 +86,15 @@ final class DownloadState: Sendable {
         }
     }
 
+    /// Whether segment `id`, at its measured rate, fetches `remaining` bytes within `threshold` seconds: then no
+    /// extra connection would split it (`claimExtra`), and its next request can run to its end.
+    func outpaces(_ id: Int, remaining: Int64, threshold: Double) -> Bool {
+        self.inner.withLock { s in
+            guard let rate = s.flowing[id]?.rate else { return false }
+            return Double(remaining) <= rate * threshold
+        }
+    }
+
     func segment(_ id: Int) -> SegmentScheduler.Segment? { self.inner.withLock { $0.scheduler.segment(id) } }
     func position(_ id: Int) -> Int64 { self.inner.withLock { $0.scheduler.segment(id)?.position ?? 0 } }
     func frontier() -> Int64 { self.inner.withLock { $0.scheduler.frontier() } }
@@ -114,7 +127,8 @@ final class DownloadState: Sendable {
         let syncNow = try self.inner.withLock { s -> Bool in
             let now = ContinuousClock.now
             if s.flowing[id] == nil {
-                s.flowing[id] = Flow(mark: (now, position))
+                // From the first byte: the wait for the answer is the server's, not the link's.
+                s.flowing[id] = Flow(mark: (now, position - wrote))
             } else {
                 s.flowing[id]!.record(position, at: now, window: Self.rateWindow)
             }

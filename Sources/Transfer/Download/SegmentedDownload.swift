@@ -234,11 +234,15 @@ public struct SegmentedDownload: Sendable {
         guard var position = state.segment(id)?.position, let end = state.segment(id)?.end else { return }
         // Requests cover a few chunks at a time, so an idle connection can take over the rest of a segment at a
         // request boundary instead of cutting a request whose bytes are already on the wire. Split by rate, a
-        // segment's requests start at one chunk and double (a slow link is split early; a fast one soon sends
-        // long requests).
+        // segment's requests start at one chunk and double (a slow link is split early), and once its rate says
+        // nobody would split it, the next request runs to its end (each request costs the registry a lookup).
         let chunkSize = self.options.chunkSize
         var span = max(Self.chunksPerRequest, (Self.minimumRequest + chunkSize - 1) / chunkSize) * chunkSize
-        if self.options.splitThreshold > 0 { span = min(span, max(chunkSize, (position - start + chunkSize - 1) / chunkSize * chunkSize)) }
+        let threshold = self.options.splitThreshold
+        if threshold > 0 {
+            span = state.outpaces(id, remaining: end - position, threshold: threshold)
+                ? end : min(span, max(chunkSize, (position - start + chunkSize - 1) / chunkSize * chunkSize))
+        }
         let bounded = !singleStream && self.options.connections > 1
         let requestEnd = bounded ? min(end, (position / chunkSize) * chunkSize + span) : end
         state.setRequestEnd(id, requestEnd)
