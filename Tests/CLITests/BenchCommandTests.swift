@@ -82,10 +82,11 @@ import Testing
         defer { registry.stop() }
         let work = try TemporaryDirectory(prefix: "ferry-bench-gate-")
         let baseline = work.appending("baseline.json").path
-        // 4 MiB in two 2 MiB layers: unthrottled well under a second even on a busy machine (≥ 5 MB/s); capped at
-        // 250 kB/s a connection, about 8 s a phase (≤ 0.5 MB/s, a 98 % drop or more). The limit, 90 % (10× slower),
-        // is far from both: tiny runs on two cores shared with the rest of the suite can be several times slower
-        // than their baseline without anything being wrong.
+        // 4 MiB in two 2 MiB layers: unthrottled about a second on a busy machine; capped at 250 kB/s a connection,
+        // about 8 s a phase (≤ 0.5 MB/s). Tiny runs on two cores shared with the rest of the suite can be several
+        // times slower than their baseline without anything being wrong, so the rerun against its own baseline
+        // allows 90 % (10× slower); the capped run is held to 50 % (2× slower): a full run under an extra busy
+        // core measured a baseline slow enough that the capped run stayed within 10×.
         let common = ["bench", "pull", "push", "--size", "4MiB", "--images", "1", "--layers", "2", "--tls-verify=false"]
 
         // Medians of 3 against the registry itself (cheap: no proxy), so one slow run on a busy machine does not count.
@@ -96,7 +97,7 @@ import Testing
 
         let proxy = try await DL.Proxy.start(upstream: registry.address, faults: ["throttle=250000"])
         defer { proxy.stop() }
-        let slowed = try await CLI().run(common + ["--runs", "1", "--registry", proxy.address, "--baseline", baseline, "--max-regression", "90"])
+        let slowed = try await CLI().run(common + ["--runs", "1", "--registry", proxy.address, "--baseline", baseline, "--max-regression", "50"])
         #expect(slowed.status == 1, "\(slowed.stderrString)")
         let error = slowed.stderrString.split(separator: "\n").last.map(String.init) ?? ""
         #expect(error.hasPrefix("ferry: error: "), "\(error)")

@@ -58,6 +58,9 @@ final class StreamedBlobSource: SequentialPushSource, @unchecked Sendable {
     private var started = false
     /// The pass ended (all wanted blobs spooled, or failed): a lend for anything else reads the blob alone.
     private var over = false
+    /// The last wanted blob, spooled: published only once the pass has stopped reading, so the command cannot end
+    /// (its last upload waits for this blob) while the pass thread still reads the archive.
+    private var last: (digest: Digest, path: String)?
     private var failure: (any Error)?
 
     var description: String { self.base.description }
@@ -185,6 +188,14 @@ final class StreamedBlobSource: SequentialPushSource, @unchecked Sendable {
             _ = try self.archive.file.readForward(pass: 2, visitor: SpoolVisitor(source: self))
             self.condition.lock()
             self.over = true
+            if let last = self.last {
+                self.last = nil
+                self.ready[last.digest] = last.path
+                let waiting = self.waiters.removeValue(forKey: last.digest) ?? []
+                self.condition.unlock()
+                for continuation in waiting { continuation.resume(returning: last.path) }
+                self.condition.lock()
+            }
             // Wanted blobs the stream did not bring (the archive changed since pass 1): their lends fail.
             let left = self.waiters
             self.waiters = [:]
@@ -216,15 +227,21 @@ final class StreamedBlobSource: SequentialPushSource, @unchecked Sendable {
         return (blob, fileHolds(path, digest: blob.digest, size: blob.size) ? path : nil)
     }
 
-    /// A blob is spooled and checked: its uploads may go. True when no wanted blob is left to spool.
+    /// A blob is spooled and checked: its uploads may go (the last one once the pass has stopped reading). True
+    /// when no wanted blob is left to spool.
     fileprivate func spooled(_ digest: Digest, at path: String) -> Bool {
         self.condition.lock()
+        let left = self.wanted.contains { $0.value > 0 && self.ready[$0.key] == nil && $0.key != digest }
+        if !left {
+            self.last = (digest, path)
+            self.condition.unlock()
+            return true
+        }
         self.ready[digest] = path
         let waiting = self.waiters.removeValue(forKey: digest) ?? []
-        let left = self.wanted.contains { $0.value > 0 && self.ready[$0.key] == nil }
         self.condition.unlock()
         for continuation in waiting { continuation.resume(returning: path) }
-        return !left
+        return false
     }
 
     /// A spool file failed: give its place back.
