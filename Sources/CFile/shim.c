@@ -5,3 +5,7 @@
 int CFile_start_writeback(int fd, int64_t offset, int64_t length) {
     return sync_file_range(fd, (off64_t)offset, (off64_t)length, SYNC_FILE_RANGE_WRITE);
 }
+
+int CFile_open_direct(const char *path) {
+    return open(path, O_RDWR | O_DIRECT | O_CLOEXEC);
+}

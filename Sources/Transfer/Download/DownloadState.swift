@@ -122,17 +122,19 @@ final class DownloadState: Sendable {
         self.inner.withLock { _ = $0.scheduler.makeWhole(id) }
     }
 
-    /// Records written bytes, marks finished chunks in the journal; true when data and journal should be synced now.
-    func advance(_ id: Int, to position: Int64, wrote: Int64, syncEvery: Int64) throws -> Bool {
+    /// Records received bytes (up to `received`, `arrived` of them new) and written ones (up to `position`, which
+    /// may lag while a direct write gathers blocks), marks finished chunks in the journal; true when data and
+    /// journal should be synced now.
+    func advance(_ id: Int, to position: Int64, received: Int64, arrived: Int64, wrote: Int64, syncEvery: Int64) throws -> Bool {
         let syncNow = try self.inner.withLock { s -> Bool in
             let now = ContinuousClock.now
             if s.flowing[id] == nil {
                 // From the first byte: the wait for the answer is the server's, not the link's.
-                s.flowing[id] = Flow(mark: (now, position - wrote))
+                s.flowing[id] = Flow(mark: (now, received - arrived))
             } else {
-                s.flowing[id]!.record(position, at: now, window: Self.rateWindow)
+                s.flowing[id]!.record(received, at: now, window: Self.rateWindow)
             }
-            for chunk in s.scheduler.advance(id, to: position) { try self.journal.mark(chunk) }
+            if wrote > 0 { for chunk in s.scheduler.advance(id, to: position) { try self.journal.mark(chunk) } }
             s.lastByte[id] = now
             s.fetched += wrote
             s.bytesSinceSync += wrote

@@ -110,7 +110,11 @@ public struct SegmentedDownload: Sendable {
 
         let digest: String
         do {
-            digest = try await self.transfer(fetch, fd: fd, state: state, singleStream: singleStream)
+            // A bundle's blobs are written directly (see `DirectWriter`); a file of its own goes through the page
+            // cache, where the hasher and the next reader find it.
+            let file = DownloadFile.open(fd, path: self.path, direct: self.extent != nil)
+            defer { file.close() }
+            digest = try await self.transfer(fetch, file: file, state: state, singleStream: singleStream)
         } catch {
             // Teardown that cancellation must not skip: what was written stays resumable, even across a power loss.
             if self.extent == nil {
@@ -135,14 +139,14 @@ public struct SegmentedDownload: Sendable {
     }
 
     /// Runs the connections, the hasher and the stall watchdog; returns the sha256 hex of the whole file.
-    private func transfer(_ fetch: @escaping Fetch, fd: Int32, state: DownloadState, singleStream: Bool) async throws -> String {
+    private func transfer(_ fetch: @escaping Fetch, file: DownloadFile, state: DownloadState, singleStream: Bool) async throws -> String {
         let gate = Gate()
         if state.isComplete || singleStream { gate.decide(!singleStream && !state.isComplete) }
         enum Finished: Sendable { case digest(String), worker, watchdog }
         // More connections than chunks left would only wait for work that cannot come.
         let connections = singleStream ? 1 : max(1, min(self.options.connections, state.pendingChunks))
         return try await withThrowingTaskGroup(of: Finished.self) { group in
-            group.addTask { .digest(try await self.hash(fd: fd, state: state)) }
+            group.addTask { .digest(try await self.hash(fd: file.fd, state: state)) }
             group.addTask {
                 await self.watchdog(state)
                 return .watchdog
@@ -150,7 +154,7 @@ public struct SegmentedDownload: Sendable {
             for connection in 0..<connections {
                 group.addTask {
                     if connection > 0, await !gate.wait() { return .worker }
-                    try await self.worker(fetch, fd: fd, state: state, gate: connection == 0 ? gate : nil, extra: connection > 0, singleStream: singleStream)
+                    try await self.worker(fetch, file: file, state: state, gate: connection == 0 ? gate : nil, extra: connection > 0, singleStream: singleStream)
                     return .worker
                 }
             }
@@ -175,7 +179,7 @@ public struct SegmentedDownload: Sendable {
 
     /// One connection: claims segments until none are left, retrying its segment with backoff. An `extra`
     /// connection waits for a segment worth splitting (`DownloadOptions.splitThreshold`).
-    private func worker(_ fetch: @escaping Fetch, fd: Int32, state: DownloadState, gate: Gate?, extra: Bool, singleStream: Bool) async throws {
+    private func worker(_ fetch: @escaping Fetch, file: DownloadFile, state: DownloadState, gate: Gate?, extra: Bool, singleStream: Bool) async throws {
         var gate = gate
         defer { gate?.decide(true) }
         while let segment = extra ? try await self.claimExtra(state) : state.claim() {
@@ -185,7 +189,7 @@ public struct SegmentedDownload: Sendable {
                 guard let current = state.segment(segment.id), !current.isDone else { break }
                 let before = current.position
                 do {
-                    try await self.fetchSegment(segment.id, from: segment.position, fetch, fd: fd, state: state, gate: &gate, singleStream: singleStream)
+                    try await self.fetchSegment(segment.id, from: segment.position, fetch, file: file, state: state, gate: &gate, singleStream: singleStream)
                     continue
                 } catch is CancellationError where state.takeStalled(segment.id) {
                     if try self.shouldRetry(TransferError(.timeout, "blob \(self.id): no data for \(Int(self.options.stallTimeout)) s"), failures: &failures, progressed: state.position(segment.id) > before, state: state) == nil {
@@ -230,7 +234,7 @@ public struct SegmentedDownload: Sendable {
 
     /// One Range request for the rest of a segment, written at its offsets as it streams.
     /// `start` is where the segment began.
-    private func fetchSegment(_ id: Int, from start: Int64, _ fetch: @escaping Fetch, fd: Int32, state: DownloadState, gate: inout Gate?, singleStream: Bool) async throws {
+    private func fetchSegment(_ id: Int, from start: Int64, _ fetch: @escaping Fetch, file: DownloadFile, state: DownloadState, gate: inout Gate?, singleStream: Bool) async throws {
         guard var position = state.segment(id)?.position, let end = state.segment(id)?.end else { return }
         // Requests cover a few chunks at a time, so an idle connection can take over the rest of a segment at a
         // request boundary instead of cutting a request whose bytes are already on the wire. Split by rate, a
@@ -273,34 +277,51 @@ public struct SegmentedDownload: Sendable {
         }
         let bodyEnd = response.status == 200 ? self.size : requestEnd
         var writeback = position
+        // Bytes gathered by a direct writer are journaled once written: `written` may trail `position`.
+        let writer = DirectWriter(file, at: self.base + position)
+        var written = position
+        func record(arrived: Int) throws {
+            let now = writer.map { $0.written - self.base } ?? position
+            let syncNow = try state.advance(
+                id, to: now, received: position, arrived: Int64(arrived), wrote: now - written, syncEvery: self.options.syncEvery)
+            written = now
+            if syncNow && self.extent == nil {
+                _ = fdatasync(file.fd)
+                state.journal.sync()
+            }
+        }
         for try await chunk in body {
             let limit = min(state.segment(id)?.end ?? bodyEnd, bodyEnd)
             let n = Int(min(Int64(chunk.count), max(0, limit - position)))
             if n > 0 {
                 try chunk.withUnsafeBytes { all in
                     let bytes = UnsafeRawBufferPointer(rebasing: all[0..<n])
-                    try writeAll(fd, bytes, at: self.base + position, path: self.path)
+                    if let writer {
+                        try writer.write(bytes)
+                    } else {
+                        try writeAll(file.fd, bytes, at: self.base + position, path: self.path)
+                    }
                     state.hashInline(bytes, at: position)
                 }
                 position += Int64(n)
-                if self.startsWriteback && position - writeback >= Self.writebackBatch {
+                if writer == nil && self.startsWriteback && position - writeback >= Self.writebackBatch {
                     // Start writing it out now, while the link is busy: the sync before the rename then has little
                     // left to do, instead of the whole file (the kernel lets gigabytes of dirty pages wait otherwise).
-                    _ = CFile_start_writeback(fd, self.base + writeback, position - writeback)
+                    _ = CFile_start_writeback(file.fd, self.base + writeback, position - writeback)
                     writeback = position
                 }
-                let syncNow = try state.advance(id, to: position, wrote: Int64(n), syncEvery: self.options.syncEvery)
+                try record(arrived: n)
                 self.progress?(ProgressEvent(id: self.id, kind: .bytes(Int64(n))))
-                if syncNow && self.extent == nil {
-                    _ = fdatasync(fd)
-                    state.journal.sync()
-                }
             }
             if position >= limit {
                 body.cancel()
+                try writer?.finish()
+                try record(arrived: 0)
                 return
             }
         }
+        try writer?.finish()
+        try record(arrived: 0)
         if position < min(state.segment(id)?.end ?? bodyEnd, bodyEnd) {
             throw TransferError(.connectionLost, "blob \(self.id): connection ended at byte \(position) of \(self.size)")
         }
@@ -332,7 +353,9 @@ public struct SegmentedDownload: Sendable {
         while true {
             let frontier = state.frontier()
             let hashed = try state.hashFromFile(fd, base: self.base, upTo: frontier, buffer: &buffer, path: self.path)
-            if hashed >= self.size { return state.digest() }
+            // Hashed from memory as bytes arrive, the digest can be whole before a direct writer has written the
+            // last of them: done only once the file holds every byte too.
+            if hashed >= self.size && frontier >= self.size { return state.digest() }
             try Task.checkCancellation()
             await state.waitForProgress(beyond: frontier)
         }

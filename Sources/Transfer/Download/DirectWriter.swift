@@ -1,0 +1,99 @@
+import CFile
+import Glibc
+
+/// The file a download writes: its descriptor, and a second one opened with `O_DIRECT` when the file system takes
+/// it (a bundle on ext4 or XFS; not tmpfs).
+struct DownloadFile: Sendable {
+    let fd: Int32
+    let direct: Int32?
+    let path: String
+    /// The file system's block: direct writes cover whole, aligned blocks.
+    let block: Int
+
+    /// Opens `path` once more with `O_DIRECT`; without it, every write is buffered.
+    static func open(_ fd: Int32, path: String, direct wanted: Bool) -> DownloadFile {
+        var st = stat()
+        guard wanted, fstat(fd, &st) == 0, st.st_blksize >= 512, st.st_blksize <= 64 << 10 else {
+            return DownloadFile(fd: fd, direct: nil, path: path, block: 4096)
+        }
+        let direct = CFile_open_direct(path)
+        return DownloadFile(fd: fd, direct: direct >= 0 ? direct : nil, path: path, block: Int(st.st_blksize))
+    }
+
+    func close() {
+        if let direct { _ = Glibc.close(direct) }
+    }
+}
+
+/// Writes one run of bytes (a Range response) at its file offsets. Bytes that fill whole, aligned file-system blocks
+/// are gathered into an aligned buffer and written with `O_DIRECT`: they skip the page cache, whose copy was most of
+/// a save's CPU, and writes to one file run side by side (a buffered write holds the file's lock while it copies, so
+/// a bundle's connections took turns). The partial blocks at either end go through the page cache.
+///
+/// `written` is the offset before which every byte is in the file; only that much may be journaled.
+final class DirectWriter {
+    private let file: DownloadFile
+    private let direct: Int32
+    private let capacity: Int
+    private let buffer: UnsafeMutableRawPointer
+    /// File offset of `buffer[0]`: block-aligned once the head is written.
+    private var start: Int64
+    private var count = 0
+    private(set) var written: Int64
+
+    /// Nil when the file has no direct descriptor.
+    init?(_ file: DownloadFile, at offset: Int64, capacity: Int = 1 << 20) {
+        guard let direct = file.direct else { return nil }
+        self.file = file
+        self.direct = direct
+        self.capacity = max(file.block, capacity / file.block * file.block)
+        var pointer: UnsafeMutableRawPointer?
+        guard posix_memalign(&pointer, max(file.block, 4096), self.capacity) == 0, let pointer else { return nil }
+        self.buffer = pointer
+        self.start = offset
+        self.written = offset
+    }
+
+    deinit { free(self.buffer) }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var rest = bytes
+        while !rest.isEmpty {
+            if self.count == 0 && self.start % Int64(self.file.block) != 0 {
+                // The head, up to the first block boundary: buffered.
+                let head = min(rest.count, Int(Int64(self.file.block) - self.start % Int64(self.file.block)))
+                try writeAll(self.file.fd, UnsafeRawBufferPointer(rebasing: rest[..<head]), at: self.start, path: self.file.path)
+                self.start += Int64(head)
+                self.written = self.start
+                rest = UnsafeRawBufferPointer(rebasing: rest[head...])
+                continue
+            }
+            let n = min(rest.count, self.capacity - self.count)
+            (self.buffer + self.count).copyMemory(from: rest.baseAddress!, byteCount: n)
+            self.count += n
+            rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+            if self.count == self.capacity { try self.flush(blocks: self.capacity) }
+        }
+    }
+
+    /// Writes everything gathered: whole blocks directly, the rest through the page cache.
+    func finish() throws {
+        let whole = self.count / self.file.block * self.file.block
+        if whole > 0 { try self.flush(blocks: whole) }
+        if self.count > 0 {
+            try writeAll(self.file.fd, UnsafeRawBufferPointer(start: self.buffer, count: self.count), at: self.start, path: self.file.path)
+            self.start += Int64(self.count)
+            self.count = 0
+            self.written = self.start
+        }
+    }
+
+    private func flush(blocks n: Int) throws {
+        try writeAll(self.direct, UnsafeRawBufferPointer(start: self.buffer, count: n), at: self.start, path: self.file.path, piece: n)
+        // What is left moves to the front (only after a partial flush by `finish`, which leaves less than a block).
+        if n < self.count { memmove(self.buffer, self.buffer + n, self.count - n) }
+        self.count -= n
+        self.start += Int64(n)
+        self.written = self.start
+    }
+}

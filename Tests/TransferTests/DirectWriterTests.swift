@@ -1,0 +1,61 @@
+import Foundation
+import Glibc
+import TestSupport
+import Testing
+@testable import Transfer
+
+/// `DirectWriter`: runs that start and end anywhere land byte for byte, whole blocks directly, the ends buffered;
+/// `written` never claims a byte that is not in the file.
+@Suite struct DirectWriterTests {
+    /// A preallocated file of `size` zero bytes in a fresh directory under /tmp (a file system with O_DIRECT).
+    static func file(_ size: Int, in dir: TemporaryDirectory) throws -> (fd: Int32, path: String) {
+        let path = dir.appending("bundle").path
+        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        try #require(fd >= 0)
+        try #require(posix_fallocate(fd, 0, off_t(size)) == 0)
+        return (fd, path)
+    }
+
+    @Test("runs at unaligned offsets, fed in odd pieces, across several buffers: the file holds exactly the bytes")
+    func unalignedRuns() throws {
+        let dir = try TemporaryDirectory()
+        let size = 3 << 20
+        let (fd, path) = try Self.file(size, in: dir)
+        defer { close(fd) }
+        let file = DownloadFile.open(fd, path: path, direct: true)
+        defer { file.close() }
+        try #require(file.direct != nil, "/tmp takes O_DIRECT here")
+        let content = randomBytes(size, seed: 5)
+        // Three runs side by side, like a bundle's segments: a 512-aligned tar offset, a run ending mid-block, a
+        // run shorter than a block, and the rest.
+        let runs: [Range<Int>] = [512..<1_000_001, 1_000_001..<1_000_100, 1_000_100..<size]
+        for run in runs {
+            let writer = try #require(DirectWriter(file, at: Int64(run.lowerBound), capacity: 64 << 10))
+            var offset = run.lowerBound
+            var piece = 1
+            while offset < run.upperBound {
+                let n = min(piece, run.upperBound - offset)
+                try content[offset..<(offset + n)].withUnsafeBytes { try writer.write($0) }
+                offset += n
+                piece = piece * 3 % 100_003 + 1  // 1, 4, 13, …: pieces of every size, some over the buffer
+                #expect(writer.written <= Int64(offset), "written claims bytes not given yet")
+            }
+            try writer.finish()
+            #expect(writer.written == Int64(run.upperBound))
+        }
+        let back = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(back.count == size)
+        #expect(back.prefix(512).allSatisfy { $0 == 0 }, "nothing written before the first run")
+        #expect(Array(back[512...]) == Array(content[512...]))
+    }
+
+    @Test("a download into a file of its own writes through the page cache: no direct descriptor, no DirectWriter")
+    func bufferedWhenNotAsked() throws {
+        let dir = try TemporaryDirectory()
+        let (fd, path) = try Self.file(1 << 20, in: dir)
+        defer { close(fd) }
+        let file = DownloadFile.open(fd, path: path, direct: false)
+        #expect(file.direct == nil)
+        #expect(DirectWriter(file, at: 0) == nil)
+    }
+}
