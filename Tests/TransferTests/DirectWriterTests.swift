@@ -30,7 +30,14 @@ import Testing
         // run shorter than a block, and the rest.
         let runs: [Range<Int>] = [512..<1_000_001, 1_000_001..<1_000_100, 1_000_100..<size]
         for run in runs {
-            let writer = try #require(DirectWriter(file, at: Int64(run.lowerBound), capacity: 64 << 10))
+            // What the writer reports written: in order, back to back, and exactly the run's bytes.
+            var seen: [UInt8] = []
+            var next = Int64(run.lowerBound)
+            let writer = try #require(DirectWriter(file, at: Int64(run.lowerBound), capacity: 64 << 10) { bytes, offset in
+                #expect(offset == next)
+                next += Int64(bytes.count)
+                seen += bytes
+            })
             var offset = run.lowerBound
             var piece = 1
             while offset < run.upperBound {
@@ -39,9 +46,11 @@ import Testing
                 offset += n
                 piece = piece * 3 % 100_003 + 1  // 1, 4, 13, …: pieces of every size, some over the buffer
                 #expect(writer.written <= Int64(offset), "written claims bytes not given yet")
+                #expect(next == writer.written, "reported as written exactly what is in the file")
             }
             try writer.finish()
             #expect(writer.written == Int64(run.upperBound))
+            #expect(seen == Array(content[run]))
         }
         let back = try Data(contentsOf: URL(fileURLWithPath: path))
         #expect(back.count == size)

@@ -30,9 +30,12 @@ struct DownloadFile: Sendable {
 /// a save's CPU, and writes to one file run side by side (a buffered write holds the file's lock while it copies, so
 /// a bundle's connections took turns). The partial blocks at either end go through the page cache.
 ///
-/// `written` is the offset before which every byte is in the file; only that much may be journaled.
+/// `written` is the offset before which every byte is in the file; only that much may be journaled, and `onWrite`
+/// sees each byte once it is in the file (the download hashes from there, so a byte received and then lost with
+/// its connection is not hashed, and the one fetched again in its place is).
 final class DirectWriter {
     private let file: DownloadFile
+    private let onWrite: (UnsafeRawBufferPointer, _ offset: Int64) -> Void
     private let direct: Int32
     private let capacity: Int
     private let buffer: UnsafeMutableRawPointer
@@ -42,9 +45,13 @@ final class DirectWriter {
     private(set) var written: Int64
 
     /// Nil when the file has no direct descriptor.
-    init?(_ file: DownloadFile, at offset: Int64, capacity: Int = 1 << 20) {
+    init?(
+        _ file: DownloadFile, at offset: Int64, capacity: Int = 1 << 20,
+        onWrite: @escaping (UnsafeRawBufferPointer, _ offset: Int64) -> Void = { _, _ in }
+    ) {
         guard let direct = file.direct else { return nil }
         self.file = file
+        self.onWrite = onWrite
         self.direct = direct
         self.capacity = max(file.block, capacity / file.block * file.block)
         var pointer: UnsafeMutableRawPointer?
@@ -62,7 +69,9 @@ final class DirectWriter {
             if self.count == 0 && self.start % Int64(self.file.block) != 0 {
                 // The head, up to the first block boundary: buffered.
                 let head = min(rest.count, Int(Int64(self.file.block) - self.start % Int64(self.file.block)))
-                try writeAll(self.file.fd, UnsafeRawBufferPointer(rebasing: rest[..<head]), at: self.start, path: self.file.path)
+                let bytes = UnsafeRawBufferPointer(rebasing: rest[..<head])
+                try writeAll(self.file.fd, bytes, at: self.start, path: self.file.path)
+                self.onWrite(bytes, self.start)
                 self.start += Int64(head)
                 self.written = self.start
                 rest = UnsafeRawBufferPointer(rebasing: rest[head...])
@@ -81,7 +90,9 @@ final class DirectWriter {
         let whole = self.count / self.file.block * self.file.block
         if whole > 0 { try self.flush(blocks: whole) }
         if self.count > 0 {
-            try writeAll(self.file.fd, UnsafeRawBufferPointer(start: self.buffer, count: self.count), at: self.start, path: self.file.path)
+            let bytes = UnsafeRawBufferPointer(start: self.buffer, count: self.count)
+            try writeAll(self.file.fd, bytes, at: self.start, path: self.file.path)
+            self.onWrite(bytes, self.start)
             self.start += Int64(self.count)
             self.count = 0
             self.written = self.start
@@ -89,7 +100,9 @@ final class DirectWriter {
     }
 
     private func flush(blocks n: Int) throws {
-        try writeAll(self.direct, UnsafeRawBufferPointer(start: self.buffer, count: n), at: self.start, path: self.file.path, piece: n)
+        let bytes = UnsafeRawBufferPointer(start: self.buffer, count: n)
+        try writeAll(self.direct, bytes, at: self.start, path: self.file.path, piece: n)
+        self.onWrite(bytes, self.start)
         // What is left moves to the front (only after a partial flush by `finish`, which leaves less than a block).
         if n < self.count { memmove(self.buffer, self.buffer + n, self.count - n) }
         self.count -= n

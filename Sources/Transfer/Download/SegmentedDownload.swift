@@ -278,7 +278,7 @@ public struct SegmentedDownload: Sendable {
         let bodyEnd = response.status == 200 ? self.size : requestEnd
         var writeback = position
         // Bytes gathered by a direct writer are journaled once written: `written` may trail `position`.
-        let writer = DirectWriter(file, at: self.base + position)
+        let writer = DirectWriter(file, at: self.base + position) { bytes, offset in state.hashInline(bytes, at: offset - self.base) }
         var written = position
         func record(arrived: Int) throws {
             let now = writer.map { $0.written - self.base } ?? position
@@ -300,8 +300,8 @@ public struct SegmentedDownload: Sendable {
                         try writer.write(bytes)
                     } else {
                         try writeAll(file.fd, bytes, at: self.base + position, path: self.path)
+                        state.hashInline(bytes, at: position)
                     }
-                    state.hashInline(bytes, at: position)
                 }
                 position += Int64(n)
                 if writer == nil && self.startsWriteback && position - writeback >= Self.writebackBatch {
@@ -353,8 +353,7 @@ public struct SegmentedDownload: Sendable {
         while true {
             let frontier = state.frontier()
             let hashed = try state.hashFromFile(fd, base: self.base, upTo: frontier, buffer: &buffer, path: self.path)
-            // Hashed from memory as bytes arrive, the digest can be whole before a direct writer has written the
-            // last of them: done only once the file holds every byte too.
+            // Done once every byte is hashed and every chunk journaled as written.
             if hashed >= self.size && frontier >= self.size { return state.digest() }
             try Task.checkCancellation()
             await state.waitForProgress(beyond: frontier)
