@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "SpawnTests", dependencies: ["Spawn"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "CodecTests", dependencies: ["Codec", "Spawn"]),
-        .testTarget(name: "TransferTests", dependencies: ["Transfer", "TestSupport"]),
+        .testTarget(name: "TransferTests", dependencies: ["Transfer", "CFile", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),
         .testTarget(name: "StoresTests", dependencies: ["Stores", "TestSupport"]),
         .testTarget(name: "MirrorTests", dependencies: ["Mirror", "TestSupport", "Spawn"]),

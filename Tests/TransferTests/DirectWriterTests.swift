@@ -1,3 +1,4 @@
+import CFile
 import Foundation
 import Glibc
 import TestSupport
@@ -56,6 +57,27 @@ import Testing
         #expect(back.count == size)
         #expect(back.prefix(512).allSatisfy { $0 == 0 }, "nothing written before the first run")
         #expect(Array(back[512...]) == Array(content[512...]))
+    }
+
+    @Test("direct writes the file system refuses (EINVAL) go through the page cache, and the bytes still land")
+    func refusedDirectWrites() throws {
+        let dir = try TemporaryDirectory()
+        let size = 1 << 20
+        let (fd, path) = try Self.file(size, in: dir)
+        defer { close(fd) }
+        let direct = CFile_open_direct(path)
+        try #require(direct >= 0)
+        defer { close(direct) }
+        // A "block" of 256 bytes: O_DIRECT here needs 512-byte offsets, so the kernel refuses these writes.
+        let file = DownloadFile(fd: fd, direct: direct, path: path, block: 256)
+        let content = randomBytes(size - 256, seed: 6)
+        let writer = try #require(DirectWriter(file, at: 256, capacity: 64 << 10))
+        try content.withUnsafeBytes { try writer.write($0) }
+        try writer.finish()
+        #expect(writer.refused)
+        #expect(writer.written == Int64(size))
+        let back = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(Array(back[256...]) == content)
     }
 
     @Test("a download into a file of its own writes through the page cache: no direct descriptor, no DirectWriter")

@@ -43,6 +43,9 @@ final class DirectWriter {
     private var start: Int64
     private var count = 0
     private(set) var written: Int64
+    /// The file system took `O_DIRECT` at open but refuses the writes (EINVAL: some FUSE and network file systems):
+    /// this writer goes through the page cache instead.
+    private(set) var refused = false
 
     /// Nil when the file has no direct descriptor.
     init?(
@@ -101,7 +104,18 @@ final class DirectWriter {
 
     private func flush(blocks n: Int) throws {
         let bytes = UnsafeRawBufferPointer(start: self.buffer, count: n)
-        try writeAll(self.direct, bytes, at: self.start, path: self.file.path, piece: n)
+        var done = 0
+        if !self.refused {
+            let r = pwrite(self.direct, self.buffer, n, off_t(self.start))
+            if r < 0 && errno == EINVAL { self.refused = true }
+            done = max(0, r)
+        }
+        if done < n {
+            // Retries, the rest of a short write, other errors (reported by `writeAll`), or buffered after a refusal.
+            try writeAll(
+                self.refused ? self.file.fd : self.direct, UnsafeRawBufferPointer(rebasing: bytes[done...]),
+                at: self.start + Int64(done), path: self.file.path, piece: self.refused ? largestWrite : n - done)
+        }
         self.onWrite(bytes, self.start)
         // What is left moves to the front (only after a partial flush by `finish`, which leaves less than a block).
         if n < self.count { memmove(self.buffer, self.buffer + n, self.count - n) }
