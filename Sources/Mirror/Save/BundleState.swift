@@ -7,19 +7,19 @@ import Transfer
 /// `BUNDLE.partial.ferry/` with the plan's fingerprint, one journal per blob in progress, and a `.done` marker per
 /// verified blob. The plan fingerprint holds the resolved digests, so a tag moved upstream starts a new bundle.
 struct BundleState {
-    let output: String
-    var partial: String { self.output + ".partial" }
-    var directory: String { self.output + ".partial.ferry" }
-    var fingerprintPath: String { self.directory + "/plan" }
+    let files: PartialBundle
+    var output: String { self.files.output }
+    var partial: String { self.files.partial }
+    var directory: String { self.files.directory }
+
+    init(output: String) { self.files = PartialBundle(output: output) }
 
     func journalPath(_ hex: String) -> String { "\(self.directory)/\(hex).journal" }
     func donePath(_ hex: String) -> String { "\(self.directory)/\(hex).done" }
 
     /// True when an earlier run left a partial bundle laid out exactly like `plan`.
     func canResume(_ plan: BundlePlan) -> Bool {
-        guard let data = FileManager.default.contents(atPath: self.fingerprintPath),
-            String(decoding: data, as: UTF8.self) == plan.fingerprint
-        else { return false }
+        guard self.files.hasFingerprint(plan.fingerprint) else { return false }
         var st = stat()
         return stat(self.partial, &st) == 0 && Int64(st.st_size) == plan.archiveSize
     }
@@ -29,8 +29,7 @@ struct BundleState {
     func prepare(_ plan: BundlePlan, resume: Bool) throws {
         let fm = FileManager.default
         if !resume {
-            try? fm.removeItem(atPath: self.directory)
-            try? fm.removeItem(atPath: self.partial)
+            self.files.startOver()
             try Self.checkFreeSpace(for: plan.archiveSize, at: self.partial)
         }
         try fm.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
@@ -52,24 +51,15 @@ struct BundleState {
         }
         try writeAll(fd, [UInt8](repeating: 0, count: 1024), at: plan.size, path: self.partial)
         _ = fdatasync(fd)
-        if !resume {
-            try Data(plan.fingerprint.utf8).write(to: URL(fileURLWithPath: self.fingerprintPath), options: .atomic)
-        }
+        if !resume { try self.files.writeFingerprint(plan.fingerprint) }
     }
 
     /// Moves the verified bundle into place and drops the state.
     func finish() throws {
         let fd = open(self.partial, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw MirrorError(.failed, "cannot open \(self.partial): \(String(cString: strerror(errno)))") }
-        // Renamed into place only once durable: a bundle at its final path must survive a power loss whole.
-        let synced = fsync(fd) == 0
-        let err = errno
-        close(fd)
-        guard synced else { throw MirrorError(.failed, "cannot sync \(self.partial): \(String(cString: strerror(err)))") }
-        guard rename(self.partial, self.output) == 0 else {
-            throw MirrorError(.failed, "cannot move \(self.partial) to \(self.output): \(String(cString: strerror(errno)))")
-        }
-        try? FileManager.default.removeItem(atPath: self.directory)
+        defer { close(fd) }
+        try self.files.moveIntoPlace(syncing: fd)
     }
 
     static func checkFreeSpace(for bytes: Int64, at path: String) throws {

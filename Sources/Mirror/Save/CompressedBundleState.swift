@@ -11,11 +11,13 @@ import Transfer
 /// the tar cannot be filled in place: it is written in order, and a resumed save continues after the last frame the
 /// log records.
 struct CompressedBundleState {
-    let output: String
-    var partial: String { self.output + ".partial" }
-    var directory: String { self.output + ".partial.ferry" }
-    var fingerprintPath: String { self.directory + "/plan" }
+    let files: PartialBundle
+    var output: String { self.files.output }
+    var partial: String { self.files.partial }
+    var directory: String { self.files.directory }
     var framesPath: String { self.directory + "/frames" }
+
+    init(output: String) { self.files = PartialBundle(output: output) }
 
     func stagedPath(_ hex: String) -> String { "\(self.directory)/\(hex).blob" }
     func stagingPath(_ hex: String) -> String { "\(self.directory)/\(hex).partial" }
@@ -25,11 +27,8 @@ struct CompressedBundleState {
     func prepare(_ plan: BundlePlan, format: CompressionFormat) throws -> [FrameBoundary] {
         let fm = FileManager.default
         let fingerprint = "\(format)\n" + plan.fingerprint
-        let resume = fm.contents(atPath: self.fingerprintPath).map { String(decoding: $0, as: UTF8.self) == fingerprint } ?? false
-        if !resume {
-            try? fm.removeItem(atPath: self.directory)
-            try? fm.removeItem(atPath: self.partial)
-        }
+        let resume = self.files.hasFingerprint(fingerprint)
+        if !resume { self.files.startOver() }
         try fm.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
         let fd = open(self.partial, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw MirrorError(.failed, "cannot create \(self.partial): \(String(cString: strerror(errno)))") }
@@ -52,9 +51,7 @@ struct CompressedBundleState {
             throw MirrorError(.failed, "cannot truncate \(self.partial): \(String(cString: strerror(errno)))")
         }
         try Data(Self.encode(frames)).write(to: URL(fileURLWithPath: self.framesPath), options: .atomic)
-        if !resume {
-            try Data(fingerprint.utf8).write(to: URL(fileURLWithPath: self.fingerprintPath), options: .atomic)
-        }
+        if !resume { try self.files.writeFingerprint(fingerprint) }
         return frames
     }
 
@@ -67,13 +64,10 @@ struct CompressedBundleState {
         let bytes = index.encoded(format)
         let size = index.dataSize + Int64(bytes.count)
         try writeAll(fd, bytes, at: index.dataSize, path: self.partial)
-        guard ftruncate(fd, off_t(size)) == 0, fsync(fd) == 0 else {
+        guard ftruncate(fd, off_t(size)) == 0 else {
             throw MirrorError(.failed, "cannot finish \(self.partial): \(String(cString: strerror(errno)))")
         }
-        guard rename(self.partial, self.output) == 0 else {
-            throw MirrorError(.failed, "cannot move \(self.partial) to \(self.output): \(String(cString: strerror(errno)))")
-        }
-        try? FileManager.default.removeItem(atPath: self.directory)
+        try self.files.moveIntoPlace(syncing: fd)
         return size
     }
 

@@ -1,0 +1,37 @@
+import Foundation
+import Glibc
+
+/// Where a save in progress lives, plain or compressed: `BUNDLE.partial` (the file being written) and beside it
+/// `BUNDLE.partial.ferry/` (its state, starting with the plan's fingerprint). Nothing is at `BUNDLE` until the
+/// finished file is made durable and renamed there.
+struct PartialBundle {
+    let output: String
+    var partial: String { self.output + ".partial" }
+    var directory: String { self.output + ".partial.ferry" }
+    var fingerprintPath: String { self.directory + "/plan" }
+
+    /// True when the state left by an earlier run is for the plan `fingerprint` names.
+    func hasFingerprint(_ fingerprint: String) -> Bool {
+        FileManager.default.contents(atPath: self.fingerprintPath).map { String(decoding: $0, as: UTF8.self) == fingerprint } ?? false
+    }
+
+    /// Drops what an earlier run left (another plan's, or nothing to resume).
+    func startOver() {
+        try? FileManager.default.removeItem(atPath: self.directory)
+        try? FileManager.default.removeItem(atPath: self.partial)
+    }
+
+    func writeFingerprint(_ fingerprint: String) throws {
+        try Data(fingerprint.utf8).write(to: URL(fileURLWithPath: self.fingerprintPath), options: .atomic)
+    }
+
+    /// Syncs `fd` (the partial file), renames it to the output and drops the state: a bundle at its final path
+    /// survives a power loss whole.
+    func moveIntoPlace(syncing fd: Int32) throws {
+        guard fsync(fd) == 0 else { throw MirrorError(.failed, "cannot sync \(self.partial): \(String(cString: strerror(errno)))") }
+        guard rename(self.partial, self.output) == 0 else {
+            throw MirrorError(.failed, "cannot move \(self.partial) to \(self.output): \(String(cString: strerror(errno)))")
+        }
+        try? FileManager.default.removeItem(atPath: self.directory)
+    }
+}
