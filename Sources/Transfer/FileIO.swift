@@ -5,8 +5,13 @@ public func writeAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int64, path: Stri
     try bytes.withUnsafeBytes { try writeAll(fd, $0, at: offset, path: path) }
 }
 
-/// `piece`: the most one `pwrite` is given (see `largestWrite`; a direct write takes its blocks at once).
-public func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, at offset: Int64, path: String, piece: Int = largestWrite) throws {
+public func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, at offset: Int64, path: String) throws {
+    try writeAll(fd, buffer, at: offset, path: path, piece: largestWrite)
+}
+
+/// `piece`: the most one `pwrite` is given (`largestWrite` through the page cache; a direct write takes its blocks
+/// at once).
+func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, at offset: Int64, path: String, piece: Int) throws {
     var done = 0
     while done < buffer.count {
         let n = pwrite(fd, buffer.baseAddress! + done, min(piece, buffer.count - done), off_t(offset + Int64(done)))
@@ -25,6 +30,6 @@ public func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, at offset: I
 /// a fresh high-order block, which on a VM whose free memory was handed back to the host costs a host fault per page;
 /// small folios come from recently freed pages. Writing 2 GiB in 64 KiB pieces cost 1.4 s of kernel time against
 /// 3.1 s in 1 MiB pieces there (dd, after the host had reclaimed free memory); the syscalls cost ~30 ms.
-public let largestWrite = 64 << 10
+let largestWrite = 64 << 10
 
 func errnoString() -> String { String(cString: strerror(errno)) }
