@@ -3,7 +3,7 @@ import Foundation
 extension ChildProcess {
     /// Waits for the `listening HOST:PORT` line every `ferry-testkit` server prints once it accepts connections, and
     /// returns `HOST:PORT`. Stops the child and throws, with its output, if it exits or stays silent past `timeout`.
-    func awaitListening(_ name: String, timeout: Duration = .seconds(20)) async throws -> String {
+    func awaitListening(_ name: String, timeout: Duration = RegistryLauncher.startupTimeout) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let line = self.stdout().split(separator: "\n").first(where: { $0.hasPrefix("listening ") }) {

@@ -11,8 +11,8 @@ public enum RegistryLauncher {
     public static let tokenService = "ferry-test-registry"
     public static let tokenIssuer = "ferry-testkit"
 
-    /// How long a registry or helper may take to answer before launching fails. Generous: a full parallel test run
-    /// on 2 cores starts dozens of registries at once, and a loaded CI machine measured over 20 s for some.
+    /// How long a registry, a helper or a proxy may take to answer before launching fails. Generous: a full parallel
+    /// test run on 2 cores starts dozens of them at once, and a loaded run measured over 20 s for some.
     static let startupTimeout: Duration = .seconds(90)
 
     /// Starts a registry of `variant` and returns once `GET /v2/` answers (200, or 401 with auth).
@@ -158,7 +158,7 @@ public enum RegistryLauncher {
         let helper = try ChildProcess(
             argv, stdoutFile: work.appending("\(name).stdout"), stderrFile: work.appending("\(name).log"))
         RegistryJanitor.record(helper, in: work)
-        return (helper, try await helper.awaitListening(name, timeout: self.startupTimeout))
+        return (helper, try await helper.awaitListening(name))
     }
 
     /// Writes a bcrypt htpasswd file (the only hash registry 2.8 accepts). The file must exist before the registry
