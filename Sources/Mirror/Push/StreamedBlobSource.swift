@@ -188,18 +188,14 @@ final class StreamedBlobSource: SequentialPushSource, @unchecked Sendable {
             _ = try self.archive.file.readForward(pass: 2, visitor: SpoolVisitor(source: self))
             self.condition.lock()
             self.over = true
-            if let last = self.last {
-                self.last = nil
-                self.ready[last.digest] = last.path
-                let waiting = self.waiters.removeValue(forKey: last.digest) ?? []
-                self.condition.unlock()
-                for continuation in waiting { continuation.resume(returning: last.path) }
-                self.condition.lock()
-            }
+            let last = self.last
+            let waiting = last.map { self.publishLocked($0.digest, at: $0.path) } ?? []
+            self.last = nil
             // Wanted blobs the stream did not bring (the archive changed since pass 1): their lends fail.
             let left = self.waiters
             self.waiters = [:]
             self.condition.unlock()
+            for continuation in waiting { continuation.resume(returning: last!.path) }
             let error = MirrorError(.failed, "\(self.archive.file.path) changed since it was first read: a blob is no longer where it was; run the command again")
             for continuation in left.values.joined() { continuation.resume(throwing: error) }
         } catch {
@@ -237,11 +233,17 @@ final class StreamedBlobSource: SequentialPushSource, @unchecked Sendable {
             self.condition.unlock()
             return true
         }
-        self.ready[digest] = path
-        let waiting = self.waiters.removeValue(forKey: digest) ?? []
+        let waiting = self.publishLocked(digest, at: path)
         self.condition.unlock()
         for continuation in waiting { continuation.resume(returning: path) }
         return false
+    }
+
+    /// Makes a spooled blob available to lends; returns the lends already waiting for it, to resume once `condition`
+    /// is unlocked. Call with `condition` held.
+    private func publishLocked(_ digest: Digest, at path: String) -> [CheckedContinuation<String, any Error>] {
+        self.ready[digest] = path
+        return self.waiters.removeValue(forKey: digest) ?? []
     }
 
     /// A spool file failed: give its place back.
