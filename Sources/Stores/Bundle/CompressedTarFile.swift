@@ -60,8 +60,9 @@ public final class CompressedTarFile: Sendable {
         let limit = self.index?.dataSize ?? self.fileSize
         struct Enough: Error {}
         try self.withFile { fd in
+            var buffer = [UInt8](repeating: 0, count: 256 << 10)
             do {
-                try self.decode(fd, from: input, to: limit, with: try self.makeDecoder(), bufferSize: 256 << 10) { piece in
+                try self.decode(fd, from: input, to: limit, with: try self.makeDecoder(), buffer: &buffer) { piece in
                     let start = content
                     content += Int64(piece.count)
                     let from = max(start, offset), to = min(content, end)
@@ -88,12 +89,13 @@ public final class CompressedTarFile: Sendable {
     /// alone and must end where the index says and decompress to the size it says (a lying index is refused here).
     public func scan(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         try self.withFile { fd in
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
             let frames = self.index?.frames ?? [FrameIndex.Frame(contentOffset: 0, contentSize: -1, outputOffset: 0, outputSize: self.fileSize)]
             for (i, frame) in frames.enumerated() {
                 let decoder = try self.makeDecoder()
                 var produced: Int64 = 0
                 let place = self.index == nil ? nil : i
-                try self.decode(fd, from: frame.outputOffset, to: frame.outputOffset + frame.outputSize, with: decoder, bufferSize: 1 << 20, frame: place) { piece in
+                try self.decode(fd, from: frame.outputOffset, to: frame.outputOffset + frame.outputSize, with: decoder, buffer: &buffer, frame: place) { piece in
                     produced += Int64(piece.count)
                     if frame.contentSize >= 0 && produced > frame.contentSize {
                         throw StoreError(.corrupt, "\(self.path): frame \(i) decompresses to more than the \(frame.contentSize) bytes its index entry says")
@@ -109,12 +111,12 @@ public final class CompressedTarFile: Sendable {
     }
 
     /// Feeds the compressed bytes `[from, to)` of the file through `decoder`, handing `piece` each decoded piece; the
-    /// one decode loop of `read` and `scan`. `frame` (and `from`) name the place in codec errors.
+    /// one decode loop of `read` and `scan`, reading through `buffer` (one per call of those, not per frame).
+    /// `frame` (and `from`) name the place in codec errors.
     private func decode(
-        _ fd: Int32, from: Int64, to end: Int64, with decoder: any StreamDecoder, bufferSize: Int, frame: Int? = nil,
+        _ fd: Int32, from: Int64, to end: Int64, with decoder: any StreamDecoder, buffer: inout [UInt8], frame: Int? = nil,
         _ piece: ([UInt8]) throws -> Void
     ) throws {
-        var buffer = [UInt8](repeating: 0, count: bufferSize)
         var input = from
         while input < end {
             let n = try self.pread(fd, &buffer, at: input, count: Int(min(Int64(buffer.count), end - input)))
