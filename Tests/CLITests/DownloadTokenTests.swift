@@ -48,7 +48,8 @@ import Testing
             let (ca, signer) = self.prepared[generation]!
             self.registry?.stop()
             self.tokenServer?.stop()
-            let listen = self.tokenAddress.isEmpty ? "127.0.0.1:0" : self.tokenAddress
+            // A port from FreePort, not 0: the restart binds it again, and an ephemeral port may by then be some connection's.
+            let listen = self.tokenAddress.isEmpty ? "127.0.0.1:\(try FreePort.pick())" : self.tokenAddress
             let server = try ChildProcess(
                 [try Binaries.testkit.path, "token-server", "--listen", listen, "--key", signer.key.path, "--cert", signer.certificate.path,
                  "--issuer", DownloadTokenTests.issuer, "--service", DownloadTokenTests.service, "--user", self.user.colonSeparated],

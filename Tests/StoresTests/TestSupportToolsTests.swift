@@ -96,10 +96,15 @@ struct TestSupportToolsTests {
         #expect(kill(child.pid, 0) != 0)
     }
 
-    @Test("free ports are loopback-only and never 5000")
+    @Test("free ports are loopback-only, never 5000, below the ephemeral range, and not handed out twice")
     func freePort() throws {
         let port = try FreePort.pick()
         #expect(port > 0 && port != 5000)
+        let ephemeralLow = try String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)
+            .split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) }
+        #expect(port < (ephemeralLow ?? 32_768))
+        let many = try (0..<50).map { _ in try FreePort.pick() }
+        #expect(Set(many + [port]).count == 51)
         #expect(try FreePort.pick(host: "127.0.0.2") > 0)
         #expect(throws: TestSupportError.self) { try FreePort.pick(host: "0.0.0.0") }
     }
