@@ -92,7 +92,12 @@ import Testing
         // Medians of 3 against the registry itself (cheap: no proxy), so one slow run on a busy machine does not count.
         let first = try await CLI().run(common + ["--runs", "3", "--registry", registry.address, "--json", baseline])
         #expect(first.status == 0, "\(first.stderrString)")
-        let again = try await CLI().run(common + ["--runs", "3", "--registry", registry.address, "--baseline", baseline, "--max-regression", "90"])
+        // The rerun against its own baseline may land on the suite's busiest seconds (a full run measured it 10×
+        // slower at a load of 25 on two cores): up to three tries. A gate that misfires on real runs fails all three.
+        var again = try await CLI().run(common + ["--runs", "3", "--registry", registry.address, "--baseline", baseline, "--max-regression", "90"])
+        for _ in 1..<3 where again.status != 0 {
+            again = try await CLI().run(common + ["--runs", "3", "--registry", registry.address, "--baseline", baseline, "--max-regression", "90"])
+        }
         #expect(again.status == 0, "\(again.stderrString)")
 
         let proxy = try await DL.Proxy.start(upstream: registry.address, faults: ["throttle=250000"])

@@ -36,9 +36,10 @@ extension DL {
 
         /// Launches a registry of `variant` and pushes an image whose one layer holds `layerBytes` random bytes.
         static func launch(
-            _ variant: RegistryVariant = .http, layerBytes: Int, seed: UInt64, repository: String = "dl/app", tag: String = "1"
+            _ variant: RegistryVariant = .http, layerBytes: Int, seed: UInt64, repository: String = "dl/app", tag: String = "1",
+            logLevel: String = "warn"
         ) async throws -> DL.SeededImage {
-            let registry = try await RegistryLauncher.launch(variant)
+            let registry = try await RegistryLauncher.launch(variant, logLevel: logLevel)
             do {
                 let work = try TemporaryDirectory(prefix: "ferry-dl-")
                 let image = try await DL.buildImage(ImageSpec(layers: [LayerSpec(size: layerBytes)], seed: seed), at: work.appending("src"), tag: tag)
@@ -228,22 +229,6 @@ enum DL {
             let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
         else { return 0 }
         return (line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Int($0) } ?? 0) * 1024
-    }
-
-    /// Established TCP connections in this network namespace whose remote port is `port` (clients of a server there).
-    static func establishedConnections(toPort port: Int) -> Set<String> {
-        var found = Set<String>()
-        for file in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            guard let text = DL.readProcFile(file) else { continue }
-            for line in text.split(separator: "\n").dropFirst() {
-                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-                guard fields.count > 3, fields[3] == "01" else { continue }  // 01: ESTABLISHED
-                let remote = fields[2].split(separator: ":")
-                guard remote.count == 2, Int(remote[1], radix: 16) == port else { continue }
-                found.insert(String(fields[1]))  // the client's local address:port names the connection
-            }
-        }
-        return found
     }
 
     /// A duration in seconds, as a Double.

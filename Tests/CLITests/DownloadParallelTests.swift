@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import TestSupport
 import Testing
 
@@ -52,32 +51,36 @@ import Testing
         #expect(t1 / t4 >= 1.5, "1 connection: \(t1) s, 4 connections: \(t4) s (ratio \(t1 / t4))")
     }
 
-    @Test("TLS registry: --connections 4 opens 4 TCP connections to it (counted in /proc/net/tcp)")
+    @Test("TLS registry: --connections 4 fetches the layer over 4 TCP connections, in parallel (the registry's own request log)")
     func tlsConnections() async throws {
-        let seeded = try await DL.SeededImage.launch(.https(basicAuth: nil), layerBytes: 48 << 20, seed: 332)
+        let seeded = try await DL.SeededImage.launch(.https(basicAuth: nil), layerBytes: 48 << 20, seed: 332, logLevel: "info")
         defer { seeded.stop() }
         let ca = try #require(seeded.registry.caCertPath).path
-        let home = try TemporaryDirectory(prefix: "ferry-home-")
 
-        /// Runs ferry and samples the established connections to the registry's port while it runs.
-        func sampled(connections: Int) async throws -> (distinct: Int, maxAtOnce: Int) {
+        /// Runs ferry; returns the blob requests the registry logged while it ran.
+        func blobRequests(connections: Int) async throws -> RegistryRequestLog {
+            let before = try RegistryRequestLog(file: seeded.registry.logFile).requests.count
             let layout = "\(seeded.work.path)/tls\(connections)"
-            let ferry = try DL.startFerry(
-                ["copy", "--ca-cert", ca, "--jobs", "1", "--split-after", "0", "--connections", "\(connections)", "--chunk-size", "1MiB",
-                 seeded.source(), "oci:\(layout)"], home: home, output: seeded.work, name: "tls\(connections)")
-            defer { ferry.stop() }
-            let sampler = ConnectionSampler(port: seeded.registry.port)
-            let ended = try await DL.waitForExit(ferry, timeout: .seconds(60))
-            let (seen, maxAtOnce) = sampler.stop()
-            #expect(ended)
-            #expect(ferry.terminationStatus == 0, "\(ferry.stderr())")
+            let result = try await CLI().run([
+                "copy", "--ca-cert", ca, "--jobs", "1", "--split-after", "0", "--connections", "\(connections)", "--chunk-size", "1MiB",
+                seeded.source(), "oci:\(layout)",
+            ])
+            #expect(result.status == 0, "\(result.stderrString)")
             #expect(try DL.verifyLayout(layout) == Set(seeded.image.blobs.map(\.digest)))
-            return (seen, maxAtOnce)
+            // The registry logs a response once it is written, before the client has read it all.
+            _ = try await DL.waitUntil(.seconds(10)) {
+                try RegistryRequestLog(file: seeded.registry.logFile).dropFirst(before).filter { $0.uri.contains("/blobs/") }.requests.count
+                    >= (connections == 1 ? 2 : 5)
+            }
+            return try RegistryRequestLog(file: seeded.registry.logFile).dropFirst(before).filter { $0.uri.contains("/blobs/") }
         }
-        let c1 = try await sampled(connections: 1)
-        let c4 = try await sampled(connections: 4)
-        #expect(c4.maxAtOnce >= 4, "at most \(c4.maxAtOnce) connections at once with --connections 4")
-        #expect(c4.distinct >= c1.distinct + 3, "--connections 1 used \(c1.distinct) connections, --connections 4 used \(c4.distinct)")
+        let c1 = try await blobRequests(connections: 1)
+        let c4 = try await blobRequests(connections: 4)
+        #expect(c1.connections == 1 && c1.mostAtOnce == 1, "--connections 1: \(c1.connections) connections, \(c1.mostAtOnce) at once")
+        // Four segments at once, each on its own connection; whether all four overlap at the registry depends on how
+        // the scheduler shares two cores, so "at once" asks for two (the throttled test above asks for four).
+        #expect(c4.connections >= 4, "--connections 4 fetched blobs over \(c4.connections) connections: \(c4.requests.map(\.remoteAddress))")
+        #expect(c4.mostAtOnce >= 2, "--connections 4: at most \(c4.mostAtOnce) blob responses at once")
     }
 
     @Test("behind a cross-host redirect, segments go straight to the redirected URL")
@@ -101,34 +104,5 @@ import Testing
         let served = try #require(try JSONSerialization.jsonObject(with: raw.stdout) as? [String: Any])
         #expect((served["requests"] as? Int ?? 0) >= 5, "storage saw \(served)")
         #expect((served["bodyBytes"] as? Int ?? 0) <= seeded.layer.size + seeded.config.size + 4 * (1 << 20))
-    }
-}
-
-/// Samples /proc/net/tcp every millisecond on a thread of its own (the cooperative pool may be busy with other
-/// suites, and a loopback download is over in a fraction of a second).
-final class ConnectionSampler: Sendable {
-    private let state = Mutex((running: true, seen: Set<String>(), maxAtOnce: 0))
-    private let done = DispatchSemaphore(value: 0)
-
-    init(port: Int) {
-        let thread = Thread { [self] in
-            while self.state.withLock({ $0.running }) {
-                let now = DL.establishedConnections(toPort: port)
-                self.state.withLock {
-                    $0.seen.formUnion(now)
-                    $0.maxAtOnce = max($0.maxAtOnce, now.count)
-                }
-                usleep(1000)
-            }
-            self.done.signal()
-        }
-        thread.start()
-    }
-
-    /// Stops sampling; returns how many distinct connections were seen and the most at once.
-    func stop() -> (distinct: Int, maxAtOnce: Int) {
-        self.state.withLock { $0.running = false }
-        self.done.wait()
-        return self.state.withLock { ($0.seen.count, $0.maxAtOnce) }
     }
 }
