@@ -135,7 +135,7 @@ import Testing
         var total = 0
         var peak = baseline
         if let first = try await iterator.next() {
-            hasher.update(first)
+            hasher.update(first.bytes)
             total += first.count
         }
         // The reader stops: at loopback speed the whole body would arrive in well under this pause if curl went on.
@@ -147,7 +147,7 @@ import Testing
         var sinceNap = 0
         while let chunk = try await iterator.next() {
             #expect(chunk.count <= (1 << 20) + (512 << 10), "a chunk of \(chunk.count) bytes: more than the buffer limit")
-            hasher.update(chunk)
+            hasher.update(chunk.bytes)
             total += chunk.count
             sinceNap += chunk.count
             if sinceNap >= 8 << 20 {

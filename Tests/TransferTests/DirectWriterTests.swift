@@ -59,6 +59,57 @@ import Testing
         #expect(Array(back[512...]) == Array(content[512...]))
     }
 
+    @Test("body chunks laid out for their file offsets go to the file without a copy, but a block per chunk at most")
+    func placedChunks() throws {
+        let dir = try TemporaryDirectory()
+        let size = 6 << 20
+        let (fd, path) = try Self.file(size, in: dir)
+        defer { close(fd) }
+        let file = DownloadFile.open(fd, path: path, direct: true)
+        defer { file.close() }
+        let content = randomBytes(size, seed: 6)
+        // A tar member's data: 512-aligned, not 4096-aligned. The first callbacks arrive before the reader placed
+        // the body (that chunk is copied), the rest are laid out by the engine's own bookkeeping.
+        let start = 1536, end = size - 700
+        var state = CurlEasy.State()
+        var chunks: [BodyChunk] = []
+        var offset = start
+        var callback = 1
+        while offset < end {
+            if offset >= start + (100 << 10) && state.phase == nil { state.phase = Int64(start) }
+            let n = min(callback, end - offset)
+            content[offset..<(offset + n)].withUnsafeBytes { state.append($0, limit: 512 << 10) }
+            offset += n
+            callback = callback * 7 % 262_139 + 1
+            if let body = state.body, body.count >= 512 << 10 {
+                chunks.append(body)
+                state.body = nil
+            }
+        }
+        if let body = state.body { chunks.append(body) }
+        var hashed = Int64(start)
+        let writer = try #require(DirectWriter(file, at: Int64(start)) { bytes, at in
+            #expect(at == hashed)
+            hashed += Int64(bytes.count)
+        })
+        for chunk in chunks { try chunk.withUnsafeBytes { try writer.write($0) } }
+        try writer.finish()
+        #expect(writer.written == Int64(end) && hashed == Int64(end))
+        let back = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(Array(back[start..<end]) == Array(content[start..<end]))
+        // The chunk before placement is copied whole; after it, each chunk copies less than one block.
+        var at = start
+        let placed = chunks.map { chunk -> Bool in
+            defer { at += chunk.count }
+            return chunk.withUnsafeBytes { Int(bitPattern: $0.baseAddress!) % 4096 } == at % 4096
+        }
+        #expect(placed == [false] + Array(repeating: true, count: chunks.count - 1))
+        let unplaced = chunks.prefix(1)
+        let allowed = unplaced.reduce(0) { $0 + $1.count } + chunks.count * file.block
+        #expect(writer.copied <= allowed, "copied \(writer.copied) of \(end - start) bytes in \(chunks.count) chunks")
+        #expect(writer.copied < (end - start) / 8)
+    }
+
     @Test("direct writes the file system refuses (EINVAL) go through the page cache, and the bytes still land")
     func refusedDirectWrites() throws {
         let dir = try TemporaryDirectory()

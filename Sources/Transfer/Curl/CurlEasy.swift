@@ -21,8 +21,13 @@ final class CurlEasy: @unchecked Sendable {
     struct State {
         var headContinuation: CheckedContinuation<Response, any Error>?
         var headDelivered = false
-        var body: [UInt8] = []
-        var bodyWaiter: CheckedContinuation<[UInt8]?, any Error>?
+        /// The chunk curl is filling; handed whole to the reader.
+        var body: BodyChunk?
+        var bodyWaiter: CheckedContinuation<BodyChunk?, any Error>?
+        /// Body bytes put into chunks so far, and (once the reader has asked, `place`) where byte 0 sits within an
+        /// aligned block: each new chunk starts at the phase of the byte it will hold first.
+        var delivered: Int64 = 0
+        var phase: Int64?
         /// curl was told to pause; it re-delivers the refused bytes once unpaused.
         var paused = false
         var unpauseQueued = false
@@ -30,6 +35,9 @@ final class CurlEasy: @unchecked Sendable {
         var cancelled = false
     }
     let state = Mutex(State())
+
+    /// curl's receive buffer: the most one write callback delivers.
+    static let receiveBuffer = 256 * 1024
 
     init(request: Request, loop: CurlLoop) {
         self.request = request
@@ -60,7 +68,7 @@ final class CurlEasy: @unchecked Sendable {
         _ = CCurl_easy_setopt_long(h, CURLOPT_TCP_KEEPALIVE, 1)
         _ = CCurl_easy_setopt_long(h, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1)
         // Fewer, larger write callbacks; still far under the per-transfer buffer limit.
-        _ = CCurl_easy_setopt_long(h, CURLOPT_BUFFERSIZE, 256 * 1024)
+        _ = CCurl_easy_setopt_long(h, CURLOPT_BUFFERSIZE, Self.receiveBuffer)
         let version = r.httpVersion == .http1_1 ? CURL_HTTP_VERSION_1_1 : CURL_HTTP_VERSION_2TLS
         _ = CCurl_easy_setopt_long(h, CURLOPT_HTTP_VERSION, Int(version))
         if !r.tls.verify {
@@ -152,22 +160,18 @@ final class CurlEasy: @unchecked Sendable {
     }
 
     func didReceiveBody(_ bytes: UnsafeRawBufferPointer) -> Int {
-        enum Outcome { case abort, pause, accepted(CheckedContinuation<[UInt8]?, any Error>?, [UInt8]) }
+        enum Outcome { case abort, pause, accepted(CheckedContinuation<BodyChunk?, any Error>?, BodyChunk?) }
         let outcome = self.state.withLock { s -> Outcome in
             if s.cancelled { return .abort }
-            if s.body.count >= self.request.bufferLimit {
+            if let body = s.body, body.count >= self.request.bufferLimit {
                 s.paused = true
                 return .pause
             }
-            // Room for all the reader may leave (the limit plus one callback), so appends never regrow and copy
-            // what is already buffered: that growth had cost as much as the copy itself.
-            if s.body.capacity == 0 { s.body.reserveCapacity(self.request.bufferLimit + bytes.count) }
-            s.body.append(contentsOf: bytes)
-            guard let waiter = s.bodyWaiter else { return .accepted(nil, []) }
+            s.append(bytes, limit: self.request.bufferLimit)
+            guard let waiter = s.bodyWaiter else { return .accepted(nil, nil) }
             s.bodyWaiter = nil
-            let chunk = s.body
-            s.body = []
-            return .accepted(waiter, chunk)
+            defer { s.body = nil }
+            return .accepted(waiter, s.body)
         }
         switch outcome {
         case .abort: return 0
@@ -202,20 +206,20 @@ final class CurlEasy: @unchecked Sendable {
 
     /// The transfer ended (engine thread): wakes whoever waits, with the outcome.
     func finish(_ result: Result<Void, TransferError>) {
-        let (head, waiter, body) = self.state.withLock { s -> (CheckedContinuation<Response, any Error>?, CheckedContinuation<[UInt8]?, any Error>?, [UInt8]) in
+        let (head, waiter, body) = self.state.withLock { s -> (CheckedContinuation<Response, any Error>?, CheckedContinuation<BodyChunk?, any Error>?, BodyChunk?) in
             if s.result == nil { s.result = s.cancelled ? .failure(TransferError(.cancelled, "cancelled")) : result }
             let h = s.headContinuation, w = s.bodyWaiter
             s.headContinuation = nil
             s.bodyWaiter = nil
             let b = s.body
-            if w != nil { s.body = [] }
+            if w != nil { s.body = nil }
             return (h, w, b)
         }
         let final = self.state.withLock { $0.result! }
         switch final {
         case .success:
             head?.resume(throwing: TransferError(.protocolError, "\(self.request.url): the server closed the connection without a response"))
-            waiter?.resume(returning: body.isEmpty ? nil : body)
+            waiter?.resume(returning: body.flatMap { $0.count == 0 ? nil : $0 })
         case .failure(let e):
             head?.resume(throwing: e)
             waiter?.resume(throwing: e)
@@ -230,15 +234,14 @@ final class CurlEasy: @unchecked Sendable {
     // MARK: any thread
 
     /// The next piece of body, `nil` at the end. Unpauses curl once the buffer is drained.
-    func nextBodyChunk() async throws -> [UInt8]? {
+    func nextBodyChunk() async throws -> BodyChunk? {
         try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (c: CheckedContinuation<[UInt8]?, any Error>) in
-                enum Step { case value([UInt8]?, unpause: Bool), error(any Error), wait }
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<BodyChunk?, any Error>) in
+                enum Step { case value(BodyChunk?, unpause: Bool), error(any Error), wait }
                 let step = self.state.withLock { s -> Step in
                     if s.cancelled { return .error(CancellationError()) }
-                    if !s.body.isEmpty {
-                        let chunk = s.body
-                        s.body = []
+                    if let chunk = s.body, chunk.count > 0 {
+                        s.body = nil
                         var unpause = false
                         if s.paused && !s.unpauseQueued {
                             s.unpauseQueued = true
@@ -267,6 +270,11 @@ final class CurlEasy: @unchecked Sendable {
         }
     }
 
+    /// Body bytes from now on are laid out for a file: byte 0 of the body is bound for file offset `offset`.
+    func place(firstByteAt offset: Int64) {
+        self.state.withLock { $0.phase = offset }
+    }
+
     /// Engine thread: curl may be resumed now that the reader made room.
     func resumeFromPause() {
         guard let h = self.handle else { return }
@@ -280,7 +288,7 @@ final class CurlEasy: @unchecked Sendable {
 
     /// Stops the transfer promptly: wakes waiters now, and has the engine thread remove the handle.
     func cancel() {
-        let (head, waiter) = self.state.withLock { s -> (CheckedContinuation<Response, any Error>?, CheckedContinuation<[UInt8]?, any Error>?) in
+        let (head, waiter) = self.state.withLock { s -> (CheckedContinuation<Response, any Error>?, CheckedContinuation<BodyChunk?, any Error>?) in
             guard s.result == nil, !s.cancelled else { return (nil, nil) }
             s.cancelled = true
             defer { s.headContinuation = nil; s.bodyWaiter = nil }
@@ -313,4 +321,23 @@ private let curlWrite: CCurl_data_callback = { buffer, size, count, userdata in
 private let curlRead: CCurl_data_callback = { buffer, size, count, userdata in
     let easy = Unmanaged<CurlEasy>.fromOpaque(userdata!).takeUnretainedValue()
     return easy.fillUpload(UnsafeMutableRawBufferPointer(start: buffer, count: size * count))
+}
+
+extension CurlEasy.State {
+    /// Copies what curl delivered into the chunk being filled, starting one when there is none: with room for all
+    /// the reader may leave (the limit plus one callback), so appends never move what is already buffered.
+    mutating func append(_ bytes: UnsafeRawBufferPointer, limit: Int) {
+        if let body, body.room < bytes.count {
+            // A callback larger than curl's buffer: not expected, but a larger chunk keeps the bytes in order.
+            let larger = BodyChunk.take(lead: body.lead, room: body.count + bytes.count + limit)
+            body.withUnsafeBytes { larger.append($0) }
+            self.body = larger
+        }
+        if self.body == nil {
+            let lead = self.phase.map { Int(($0 + self.delivered) % Int64(BodyChunk.alignment)) } ?? 0
+            self.body = BodyChunk.take(lead: lead, room: limit + max(bytes.count, CurlEasy.receiveBuffer))
+        }
+        self.body!.append(bytes)
+        self.delivered += Int64(bytes.count)
+    }
 }

@@ -1,8 +1,9 @@
 /// The body of a response, as an async sequence of byte chunks.
 ///
-/// Dropping it before the end cancels the transfer, so an abandoned download frees its connection.
+/// Dropping it before the end cancels the transfer, so an abandoned download frees its connection. A chunk the
+/// reader no longer holds when it asks for the next one is filled again, so a long body reuses two buffers.
 public struct ResponseBody: AsyncSequence, Sendable {
-    public typealias Element = [UInt8]
+    public typealias Element = BodyChunk
     private let owner: Owner
 
     init(_ easy: CurlEasy) {
@@ -11,13 +12,25 @@ public struct ResponseBody: AsyncSequence, Sendable {
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         let owner: Owner
-        public mutating func next() async throws -> [UInt8]? {
-            try await self.owner.easy.nextBodyChunk()
+        var previous: BodyChunk?
+        public mutating func next() async throws -> BodyChunk? {
+            if var done = self.previous {
+                self.previous = nil
+                if isKnownUniquelyReferenced(&done) { BodyChunk.giveBack(done) }
+            }
+            self.previous = try await self.owner.easy.nextBodyChunk()
+            return self.previous
         }
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(owner: self.owner)
+    }
+
+    /// Lays the body out for a file: body byte 0 is bound for file offset `offset`, and every chunk started from
+    /// now on holds its bytes at their file offsets' place within an aligned block (see `BodyChunk`).
+    public func place(firstByteAt offset: Int64) {
+        self.owner.easy.place(firstByteAt: offset)
     }
 
     /// Reads the whole body; fails with `.tooLarge` past `limit` bytes.
@@ -28,7 +41,7 @@ public struct ResponseBody: AsyncSequence, Sendable {
                 self.owner.easy.cancel()
                 throw TransferError(.tooLarge, "response from \(self.owner.easy.request.url) is larger than \(limit) bytes")
             }
-            out += chunk
+            chunk.withUnsafeBytes { out.append(contentsOf: $0) }
         }
         return out
     }

@@ -46,6 +46,10 @@ final class DirectWriter {
     /// The file system took `O_DIRECT` at open but refuses the writes (EINVAL: some FUSE and network file systems):
     /// this writer goes through the page cache instead.
     private(set) var refused = false
+    /// Bytes copied into the gathering buffer (the rest went to the file from where they were).
+    private(set) var copied = 0
+    /// Memory and file alignment of writes made straight from the caller's bytes.
+    private let alignment: Int
 
     /// Nil when the file has no direct descriptor.
     init?(
@@ -57,8 +61,9 @@ final class DirectWriter {
         self.onWrite = onWrite
         self.direct = direct
         self.capacity = max(file.block, capacity / file.block * file.block)
+        self.alignment = max(file.block, BodyChunk.alignment)
         var pointer: UnsafeMutableRawPointer?
-        guard posix_memalign(&pointer, max(file.block, 4096), self.capacity) == 0, let pointer else { return nil }
+        guard posix_memalign(&pointer, self.alignment, self.capacity) == 0, let pointer else { return nil }
         self.buffer = pointer
         self.start = offset
         self.written = offset
@@ -66,6 +71,8 @@ final class DirectWriter {
 
     deinit { free(self.buffer) }
 
+    /// Bytes whose memory sits at their file offset's place within an aligned block (a placed `BodyChunk`) go to
+    /// the file straight from where they are, block by block; others are gathered (copied) first.
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         var rest = bytes
         while !rest.isEmpty {
@@ -80,9 +87,32 @@ final class DirectWriter {
                 rest = UnsafeRawBufferPointer(rebasing: rest[head...])
                 continue
             }
-            let n = min(rest.count, self.capacity - self.count)
+            let next = self.start + Int64(self.count)
+            var n = min(rest.count, self.capacity - self.count)
+            if Int(bitPattern: rest.baseAddress!) % self.alignment == Int(next % Int64(self.alignment)) {
+                let toBoundary = Int((Int64(self.alignment) - next % Int64(self.alignment)) % Int64(self.alignment))
+                if toBoundary == 0 {
+                    // Aligned in the file and in memory: what is gathered (whole blocks) and then these, straight.
+                    let whole = rest.count / self.file.block * self.file.block
+                    if whole > 0 {
+                        let gathered = UnsafeRawBufferPointer(start: self.buffer, count: self.count)
+                        let straight = UnsafeRawBufferPointer(rebasing: rest[..<whole])
+                        try self.writeBlocks(self.count > 0 ? [gathered, straight] : [straight], at: self.start)
+                        self.start += Int64(self.count + whole)
+                        self.count = 0
+                        self.written = self.start
+                        rest = UnsafeRawBufferPointer(rebasing: rest[whole...])
+                        continue
+                    }
+                    if self.count > 0 { try self.flush(blocks: self.count) }
+                } else {
+                    // Gather only up to the boundary; from there the bytes go straight.
+                    n = min(n, toBoundary)
+                }
+            }
             (self.buffer + self.count).copyMemory(from: rest.baseAddress!, byteCount: n)
             self.count += n
+            self.copied += n
             rest = UnsafeRawBufferPointer(rebasing: rest[n...])
             if self.count == self.capacity { try self.flush(blocks: self.capacity) }
         }
@@ -103,24 +133,37 @@ final class DirectWriter {
     }
 
     private func flush(blocks n: Int) throws {
-        let bytes = UnsafeRawBufferPointer(start: self.buffer, count: n)
-        var done = 0
-        if !self.refused {
-            let r = pwrite(self.direct, self.buffer, n, off_t(self.start))
-            if r < 0 && errno == EINVAL { self.refused = true }
-            done = max(0, r)
-        }
-        if done < n {
-            // Retries, the rest of a short write, other errors (reported by `writeAll`), or buffered after a refusal.
-            try writeAll(
-                self.refused ? self.file.fd : self.direct, UnsafeRawBufferPointer(rebasing: bytes[done...]),
-                at: self.start + Int64(done), path: self.file.path, piece: self.refused ? largestWrite : n - done)
-        }
-        self.onWrite(bytes, self.start)
+        try self.writeBlocks([UnsafeRawBufferPointer(start: self.buffer, count: n)], at: self.start)
         // What is left moves to the front (only after a partial flush by `finish`, which leaves less than a block).
         if n < self.count { memmove(self.buffer, self.buffer + n, self.count - n) }
         self.count -= n
         self.start += Int64(n)
         self.written = self.start
+    }
+
+    /// Whole blocks at a block-aligned offset, from aligned memory, in one direct write (each direct write waits
+    /// for the device, so a gathered block and the caller's blocks after it go together); buffered once refused.
+    private func writeBlocks(_ pieces: [UnsafeRawBufferPointer], at offset: Int64) throws {
+        var done = 0
+        if !self.refused {
+            var vectors = pieces.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
+            let r = pwritev(self.direct, &vectors, Int32(vectors.count), off_t(offset))
+            if r < 0 && errno == EINVAL { self.refused = true }
+            done = max(0, r)
+        }
+        var at = offset
+        for piece in pieces {
+            let skip = min(done, piece.count)
+            done -= skip
+            if skip < piece.count {
+                // Retries, the rest of a short write, other errors (reported by `writeAll`), or buffered after a refusal.
+                let rest = UnsafeRawBufferPointer(rebasing: piece[skip...])
+                try writeAll(
+                    self.refused ? self.file.fd : self.direct, rest, at: at + Int64(skip), path: self.file.path,
+                    piece: self.refused ? largestWrite : rest.count)
+            }
+            self.onWrite(piece, at)
+            at += Int64(piece.count)
+        }
     }
 }

@@ -279,6 +279,8 @@ public struct SegmentedDownload: Sendable {
         var writeback = position
         // Bytes gathered by a direct writer are journaled once written: `written` may trail `position`.
         let writer = DirectWriter(file, at: self.base + position) { bytes, offset in state.hashInline(bytes, at: offset - self.base) }
+        // The writer takes whole blocks straight from chunks laid out for their file offsets: one copy fewer.
+        if writer != nil { body.place(firstByteAt: self.base + position) }
         var written = position
         func record(arrived: Int) throws {
             let now = writer.map { $0.written - self.base } ?? position
@@ -294,11 +296,13 @@ public struct SegmentedDownload: Sendable {
             let limit = min(state.segment(id)?.end ?? bodyEnd, bodyEnd)
             let n = Int(min(Int64(chunk.count), max(0, limit - position)))
             if n > 0 {
-                try chunk.withUnsafeBytes { all in
-                    let bytes = UnsafeRawBufferPointer(rebasing: all[0..<n])
-                    if let writer {
-                        try writer.write(bytes)
-                    } else {
+                if let writer {
+                    // This task alone uses the writer, and waits for each write: one thread at a time.
+                    nonisolated(unsafe) let writer = writer
+                    try await offThePool { try chunk.withUnsafeBytes { try writer.write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) } }
+                } else {
+                    try chunk.withUnsafeBytes { all in
+                        let bytes = UnsafeRawBufferPointer(rebasing: all[0..<n])
                         try writeAll(file.fd, bytes, at: self.base + position, path: self.path)
                         state.hashInline(bytes, at: position)
                     }
