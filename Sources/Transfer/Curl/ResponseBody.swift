@@ -1,7 +1,7 @@
 /// The body of a response, as an async sequence of byte chunks.
 ///
 /// Dropping it before the end cancels the transfer, so an abandoned download frees its connection. A chunk the
-/// reader no longer holds when it asks for the next one is filled again, so a long body reuses two buffers.
+/// reader no longer holds when it asks for the next one goes back to `BodyChunk`'s pool, to be filled again.
 public struct ResponseBody: AsyncSequence, Sendable {
     public typealias Element = BodyChunk
     private let owner: Owner
