@@ -26,6 +26,20 @@ func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, at offset: Int64, p
     }
 }
 
+/// Empties the file and reserves `size` bytes for it: a full disk is an error now, not half way through. File
+/// systems without `fallocate` get a sparse file of that size.
+public func preallocate(_ fd: Int32, _ size: Int64, path: String) throws {
+    guard ftruncate(fd, 0) == 0 else { throw TransferError(.io, "cannot truncate \(path): \(errnoString())") }
+    guard size > 0 else { return }
+    let err = posix_fallocate(fd, 0, off_t(size))
+    if err != 0 {
+        if err == ENOSPC || err == EDQUOT {
+            throw TransferError(.diskFull, "not enough disk space for \(path) (\(size) bytes): free some space, then run the same command again")
+        }
+        guard ftruncate(fd, off_t(size)) == 0 else { throw TransferError(.io, "cannot size \(path): \(errnoString())") }
+    }
+}
+
 /// Bytes one `pwrite` copies into the page cache. Linux 6.x sizes page-cache folios by the write: a 1 MiB write takes
 /// a fresh high-order block, which on a VM whose free memory was handed back to the host costs a host fault per page;
 /// small folios come from recently freed pages. Writing 2 GiB in 64 KiB pieces cost 1.4 s of kernel time against

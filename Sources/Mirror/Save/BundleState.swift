@@ -36,11 +36,7 @@ struct BundleState {
         let fd = open(self.partial, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw MirrorError(.failed, "cannot create \(self.partial): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        if !resume {
-            let err = posix_fallocate(fd, 0, off_t(plan.archiveSize))
-            if err == ENOSPC { throw MirrorError(.failed, "not enough disk space for \(self.output) (\(plan.archiveSize) bytes): free some space, then run the same command again") }
-            if err != 0 && ftruncate(fd, off_t(plan.archiveSize)) != 0 { throw MirrorError(.failed, "cannot size \(self.partial): \(String(cString: strerror(errno)))") }
-        }
+        if !resume { try preallocate(fd, plan.archiveSize, path: self.partial) }
         for member in plan.members {
             try writeAll(fd, member.header.encode(), at: member.offset, path: self.partial)
             if let content = member.content {

@@ -100,7 +100,7 @@ public struct SegmentedDownload: Sendable {
         let fd = open(self.path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw TransferError(.io, "cannot open \(self.path): \(errnoString())") }
         defer { close(fd) }
-        if self.extent == nil && !resuming { try Self.preallocate(fd, self.size, path: self.path) }
+        if self.extent == nil && !resuming { try preallocate(fd, self.size, path: self.path) }
 
         let done = (0..<plan.count).map { journal.isDone($0) }
         // Split by rate: the first connection takes everything, extra ones split what is slow.
@@ -384,19 +384,6 @@ public struct SegmentedDownload: Sendable {
         // "bytes 100-199/1000"
         guard let header, let range = header.split(separator: " ").last, let dash = range.firstIndex(of: "-") else { return nil }
         return Int64(range[..<dash])
-    }
-
-    static func preallocate(_ fd: Int32, _ size: Int64, path: String) throws {
-        guard ftruncate(fd, 0) == 0 else { throw TransferError(.io, "cannot truncate \(path): \(errnoString())") }
-        guard size > 0 else { return }
-        // Reserving the space up front turns a full disk into an error now, not half way.
-        let err = posix_fallocate(fd, 0, off_t(size))
-        if err != 0 {
-            if err == ENOSPC || err == EDQUOT {
-                throw TransferError(.diskFull, "not enough disk space for \(path) (\(size) bytes): free some space, then run the same command again")
-            }
-            guard ftruncate(fd, off_t(size)) == 0 else { throw TransferError(.io, "cannot size \(path): \(errnoString())") }
-        }
     }
 }
 
