@@ -125,7 +125,7 @@ import Testing
         #expect(calls.value >= 2)
     }
 
-    @Test("a request that never gets a response head is given up after the stall timeout and retried", .timeLimit(.minutes(1)))
+    @Test("a request that never gets a response head is given up after the stall timeout and retried", .timeLimit(.minutes(2)))
     func silentServer() async throws {
         let fixture = try await BlobFixture.launch(layerBytes: 2 << 20, seed: 413)
         defer { fixture.stop() }
@@ -149,7 +149,9 @@ import Testing
             options: options, progress: events.handler)
         let start = ContinuousClock.now
         let outcome = try await download.run(fetch)
-        #expect((ContinuousClock.now - start).seconds < 20)
+        // Far below the silent request's hour; not tighter: at a load of 20 on two cores the watchdog itself wakes late
+        // and a 1.5 s timeout also cuts requests that are merely starved (full runs measured 15 s, 20.6 s and 21.6 s).
+        #expect((ContinuousClock.now - start).seconds < 40)
         #expect(outcome.retries >= 1 && events.retries >= 1)
         #expect(try sha256Hex(file: path) == fixture.blob.hex)
     }
