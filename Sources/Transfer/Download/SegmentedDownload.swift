@@ -281,6 +281,13 @@ public struct SegmentedDownload: Sendable {
         let writer = DirectWriter(file, at: self.base + position) { bytes, offset in state.hashInline(bytes, at: offset - self.base) }
         // The writer takes whole blocks straight from chunks laid out for their file offsets: one copy fewer.
         if writer != nil { body.place(firstByteAt: self.base + position) }
+        // Direct writes wait for the disk, so they run off the cooperative pool. This task alone uses the writer and
+        // waits for each of its writes: one thread at a time (hence `nonisolated(unsafe)`).
+        func finishWriting() async throws {
+            guard let writer else { return }
+            nonisolated(unsafe) let direct = writer
+            try await offThePool { try direct.finish() }
+        }
         var written = position
         func record(arrived: Int) throws {
             let now = writer.map { $0.written - self.base } ?? position
@@ -297,9 +304,8 @@ public struct SegmentedDownload: Sendable {
             let n = Int(min(Int64(chunk.count), max(0, limit - position)))
             if n > 0 {
                 if let writer {
-                    // This task alone uses the writer, and waits for each write: one thread at a time.
-                    nonisolated(unsafe) let writer = writer
-                    try await offThePool { try chunk.withUnsafeBytes { try writer.write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) } }
+                    nonisolated(unsafe) let direct = writer
+                    try await offThePool { try chunk.withUnsafeBytes { try direct.write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) } }
                 } else {
                     try chunk.withUnsafeBytes { all in
                         let bytes = UnsafeRawBufferPointer(rebasing: all[0..<n])
@@ -319,12 +325,12 @@ public struct SegmentedDownload: Sendable {
             }
             if position >= limit {
                 body.cancel()
-                try writer?.finish()
+                try await finishWriting()
                 try record(arrived: 0)
                 return
             }
         }
-        try writer?.finish()
+        try await finishWriting()
         try record(arrived: 0)
         if position < min(state.segment(id)?.end ?? bodyEnd, bodyEnd) {
             throw TransferError(.connectionLost, "blob \(self.id): connection ended at byte \(position) of \(self.size)")
