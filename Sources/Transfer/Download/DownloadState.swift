@@ -27,6 +27,8 @@ final class DownloadState: Sendable {
         var scheduler: SegmentScheduler
         var bodies: [Int: ResponseBody] = [:]
         var lastByte: [Int: ContinuousClock.Instant] = [:]
+        /// Segments whose reader is waiting for the disk to take what it received.
+        var writing: Set<Int> = []
         /// Each segment's recent rate, for deciding whether to split it: measured over whole windows from its first
         /// byte (a loaded server's slow answer is not a slow link, and a first burst is not a fast one).
         var flowing: [Int: Flow] = [:]
@@ -159,12 +161,26 @@ final class DownloadState: Sendable {
         _ = self.inner.withLock { $0.bodies.removeValue(forKey: id) }
     }
 
+    /// Segment `id`'s reader starts or stops waiting for the disk. Meanwhile nothing arrives (curl pauses once the
+    /// buffer is full, as nobody reads), but the connection is not stalled: the watchdog leaves it alone, and its
+    /// clock starts again when the write returns. A disk that stalled for seconds had cut healthy requests.
+    func writing(_ id: Int, _ busy: Bool) {
+        self.inner.withLock { s in
+            if busy {
+                s.writing.insert(id)
+            } else {
+                s.writing.remove(id)
+                s.lastByte[id] = .now
+            }
+        }
+    }
+
     /// Cancels the requests of segments that received nothing for `seconds`; their workers see it in `takeStalled`.
     func cancelStalled(olderThan seconds: Double) {
         let now = ContinuousClock.now
         let victims = self.inner.withLock { s -> [ResponseBody] in
             var out: [ResponseBody] = []
-            for (id, body) in s.bodies {
+            for (id, body) in s.bodies where !s.writing.contains(id) {
                 guard let last = s.lastByte[id], now - last > .milliseconds(Int(seconds * 1000)) else { continue }
                 s.stalled.insert(id)
                 s.lastByte[id] = now

@@ -281,12 +281,18 @@ public struct SegmentedDownload: Sendable {
         let writer = DirectWriter(file, at: self.base + position) { bytes, offset in state.hashInline(bytes, at: offset - self.base) }
         // The writer takes whole blocks straight from chunks laid out for their file offsets: one copy fewer.
         if writer != nil { body.place(firstByteAt: self.base + position) }
-        // Direct writes wait for the disk, so they run off the cooperative pool. This task alone uses the writer and
-        // waits for each of its writes: one thread at a time (hence `nonisolated(unsafe)`).
+        // Direct writes wait for the disk, so they run off the cooperative pool, and the watchdog does not take
+        // that wait for a stalled connection. This task alone uses the writer and waits for each of its writes: one
+        // thread at a time (hence `nonisolated(unsafe)` where a write crosses to the other thread).
+        func waitingForDisk(_ write: @escaping @Sendable () throws -> Void) async throws {
+            state.writing(id, true)
+            defer { state.writing(id, false) }
+            try await offThePool(write)
+        }
         func finishWriting() async throws {
             guard let writer else { return }
             nonisolated(unsafe) let direct = writer
-            try await offThePool { try direct.finish() }
+            try await waitingForDisk { try direct.finish() }
         }
         var written = position
         func record(arrived: Int) throws {
@@ -305,7 +311,7 @@ public struct SegmentedDownload: Sendable {
             if n > 0 {
                 if let writer {
                     nonisolated(unsafe) let direct = writer
-                    try await offThePool { try chunk.withUnsafeBytes { try direct.write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) } }
+                    try await waitingForDisk { try chunk.withUnsafeBytes { try direct.write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) } }
                 } else {
                     try chunk.withUnsafeBytes { all in
                         let bytes = UnsafeRawBufferPointer(rebasing: all[0..<n])
