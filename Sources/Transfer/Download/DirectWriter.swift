@@ -79,11 +79,7 @@ final class DirectWriter {
             if self.count == 0 && self.start % Int64(self.file.block) != 0 {
                 // The head, up to the first block boundary: buffered.
                 let head = min(rest.count, Int(Int64(self.file.block) - self.start % Int64(self.file.block)))
-                let bytes = UnsafeRawBufferPointer(rebasing: rest[..<head])
-                try writeAll(self.file.fd, bytes, at: self.start, path: self.file.path)
-                self.onWrite(bytes, self.start)
-                self.start += Int64(head)
-                self.written = self.start
+                try self.writeBuffered(UnsafeRawBufferPointer(rebasing: rest[..<head]))
                 rest = UnsafeRawBufferPointer(rebasing: rest[head...])
                 continue
             }
@@ -123,13 +119,17 @@ final class DirectWriter {
         let whole = self.count / self.file.block * self.file.block
         if whole > 0 { try self.flush(blocks: whole) }
         if self.count > 0 {
-            let bytes = UnsafeRawBufferPointer(start: self.buffer, count: self.count)
-            try writeAll(self.file.fd, bytes, at: self.start, path: self.file.path)
-            self.onWrite(bytes, self.start)
-            self.start += Int64(self.count)
+            try self.writeBuffered(UnsafeRawBufferPointer(start: self.buffer, count: self.count))
             self.count = 0
-            self.written = self.start
         }
+    }
+
+    /// Less than a block at `start` (a run's ends), through the page cache.
+    private func writeBuffered(_ bytes: UnsafeRawBufferPointer) throws {
+        try writeAll(self.file.fd, bytes, at: self.start, path: self.file.path)
+        self.onWrite(bytes, self.start)
+        self.start += Int64(bytes.count)
+        self.written = self.start
     }
 
     private func flush(blocks n: Int) throws {
