@@ -67,12 +67,12 @@ import Testing
             ])
             #expect(result.status == 0, "\(result.stderrString)")
             #expect(try DL.verifyLayout(layout) == Set(seeded.image.blobs.map(\.digest)))
-            // The registry logs a response once it is written, before the client has read it all.
-            _ = try await DL.waitUntil(.seconds(10)) {
-                try RegistryRequestLog(file: seeded.registry.logFile).dropFirst(before).filter { $0.uri.contains("/blobs/") }.requests.count
-                    >= (connections == 1 ? 2 : 5)
+            func logged() throws -> RegistryRequestLog {
+                try RegistryRequestLog(file: seeded.registry.logFile).dropFirst(before).filter { $0.uri.contains("/blobs/") }
             }
-            return try RegistryRequestLog(file: seeded.registry.logFile).dropFirst(before).filter { $0.uri.contains("/blobs/") }
+            // The registry logs a response once it is written, before the client has read it all.
+            _ = try await DL.waitUntil(.seconds(10)) { try logged().requests.count >= (connections == 1 ? 2 : 5) }
+            return try logged()
         }
         let c1 = try await blobRequests(connections: 1)
         let c4 = try await blobRequests(connections: 4)
