@@ -346,6 +346,25 @@ import Testing
         #expect(try sha256Hex(file: fixture.work.appending("blob.partial").path) == fixture.blob.hex)
     }
 
+    @Test("a slow link, but other blobs hold the connection budget: no split, and every slot comes back")
+    func budgetSpent() async throws {
+        let fixture = try await BlobFixture.launch(layerBytes: 3 << 19, seed: 425)
+        defer { fixture.stop() }
+        // 3 s at 500 kB/s a connection: split within a second without a budget (see `slow`).
+        let proxy = try await TestProxy.start(upstream: fixture.registry.address, faults: ["throttle=500000,path=/blobs/"])
+        defer { proxy.stop() }
+        let budget = ConnectionBudget(limit: 2)
+        budget.take()  // another blob's connection
+        var download = Self.download(fixture, threshold: 1)
+        download.options.budget = budget
+        let ranges = Ranges()
+        try await download.run(ranges.fetcher(CurlEngine(), url: fixture.url(via: proxy.address)))
+        let list = ranges.list.withLock { $0 }
+        #expect(Self.doublingThenRest(list, size: Int64(fixture.blob.size)) != nil, "one connection only; requests: \(list)")
+        #expect(budget.count == 1, "the download gave back what it took")
+        #expect(try sha256Hex(file: fixture.work.appending("blob.partial").path) == fixture.blob.hex)
+    }
+
     @Test("threshold 0: every connection starts at once on an equal share")
     func atOnce() async throws {
         let fixture = try await BlobFixture.launch(layerBytes: 2 << 20, seed: 423)

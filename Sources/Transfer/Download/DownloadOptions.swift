@@ -13,6 +13,9 @@ public struct DownloadOptions: Sendable {
     /// its measured rate (aria2 splits by size; a rate tells a capped or distant link from a fast one). 0: every
     /// connection starts at once, on an equal share.
     public var splitThreshold: Double = 1
+    /// Shared by every blob of one operation: extra connections split a blob only while fewer than its limit are in
+    /// flight in all (see `ConnectionBudget`). Nil: no limit across blobs.
+    public var budget: ConnectionBudget?
 
     public init(connections: Int = 4, chunkSize: Int64 = 16 << 20, attempts: Int = 6, stallTimeout: Double = 30, syncEvery: Int64 = 256 << 20) {
         self.connections = max(1, connections)

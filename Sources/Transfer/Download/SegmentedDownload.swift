@@ -182,7 +182,8 @@ public struct SegmentedDownload: Sendable {
     private func worker(_ fetch: @escaping Fetch, file: DownloadFile, state: DownloadState, gate: Gate?, extra: Bool, singleStream: Bool) async throws {
         var gate = gate
         defer { gate?.decide(true) }
-        while let segment = extra ? try await self.claimExtra(state) : state.claim() {
+        while let segment = try await self.claim(state, extra: extra) {
+            defer { self.options.budget?.giveBack() }
             var failures = 0
             while true {
                 try Task.checkCancellation()
@@ -209,15 +210,29 @@ public struct SegmentedDownload: Sendable {
         }
     }
 
-    private func claimExtra(_ state: DownloadState) async throws -> SegmentScheduler.Segment? {
+    /// The next segment for a connection, which counts in the budget while it works on it. A blob's first
+    /// connection, and all of them when they start at once, always get theirs.
+    private func claim(_ state: DownloadState, extra: Bool) async throws -> SegmentScheduler.Segment? {
         let threshold = self.options.splitThreshold
-        if threshold <= 0 { return state.claim() }
+        let budget = self.options.budget
+        guard extra && threshold > 0 else {
+            let segment = state.claim()
+            if segment != nil { budget?.take() }
+            return segment
+        }
         while true {
-            switch state.claimExtra(threshold: threshold) {
-            case .segment(let segment): return segment
-            case .finished: return nil
-            case .wait: try await Task.sleep(for: DownloadState.rateWindow / 2)
+            if budget?.takeIfFree() ?? true {
+                switch state.claimExtra(threshold: threshold) {
+                case .segment(let segment): return segment
+                case .finished:
+                    budget?.giveBack()
+                    return nil
+                case .wait: budget?.giveBack()
+                }
+            } else if state.isComplete {
+                return nil
             }
+            try await Task.sleep(for: DownloadState.rateWindow / 2)
         }
     }
 

@@ -14,7 +14,7 @@ struct TransferOptions: ParsableArguments {
     var connections: Int = 4
 
     @Option(name: .customLong("split-after"), help: ArgumentHelp(
-        "Extra connections join a blob when its connection would need more than this for what is left (a capped or distant link); 0: all at once.",
+        "Extra connections join a blob when its connection would need more than this for what is left (a capped or distant link) and fewer than --jobs connections are in flight; 0: all at once.",
         valueName: "seconds"))
     var splitAfter: Double = 1
 
@@ -31,6 +31,8 @@ struct TransferOptions: ParsableArguments {
     func downloadOptions(retries: Int) -> DownloadOptions {
         var options = DownloadOptions(connections: self.connections, chunkSize: self.chunkSize.bytes, attempts: retries + 1, stallTimeout: self.stallTimeout)
         options.splitThreshold = max(0, self.splitAfter)
+        // As many connections as blobs in flight, or as one blob may use: a lone big blob still gets them all.
+        options.budget = ConnectionBudget(limit: max(self.jobs, self.connections))
         return options
     }
 }
