@@ -33,6 +33,32 @@ import Testing
         #expect(String(decoding: big.encode()[512..<1024].prefix { $0 != 0 }, as: UTF8.self).hasSuffix(" size=\(9 << 30)\n"))
     }
 
+    @Test("GNU tar's long names and links, in GNU and PAX format: the seeking and the streaming reader list the same", arguments: ["gnu", "pax"])
+    func longNamesBothReaders(format: String) async throws {
+        let dir = try TemporaryDirectory()
+        let deep = String(repeating: "n", count: 130)
+        let tree = dir.appending("tree")
+        try FileManager.default.createDirectory(at: tree.appendingPathComponent(deep), withIntermediateDirectories: true)
+        try Data("long file".utf8).write(to: tree.appendingPathComponent(deep).appendingPathComponent("f"))
+        try Data("short".utf8).write(to: tree.appendingPathComponent("s"))
+        try FileManager.default.createSymbolicLink(atPath: tree.appendingPathComponent("l").path, withDestinationPath: deep + "/f")
+        let path = dir.appending("t.tar").path
+        _ = try await ProcessRunner.check(["tar", "--format=\(format)", "--sort=name", "-cf", path, "-C", tree.path, "."])
+
+        let seeking = try TarReader(path: path).entries()
+        var streaming = TarStreamParser(path: path, hashing: true)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        try bytes.withUnsafeBytes { try streaming.feed($0) }
+        try streaming.finish()
+        #expect(streaming.members.map(\.entry) == seeking)
+        let byName = Dictionary(uniqueKeysWithValues: seeking.map { ($0.name, $0) })
+        let file = try #require(byName["./\(deep)/f"], "names: \(seeking.map(\.name))")
+        #expect(file.size == 9)
+        #expect(Array(bytes[Int(file.dataOffset)..<Int(file.dataOffset) + 9]) == Array("long file".utf8))
+        #expect(byName["./l"]?.linkName == deep + "/f")
+        #expect(byName["./s"]?.size == 5)
+    }
+
     @Test func archivePathsRefuseEscapes() {
         #expect(ArchivePath.normalized("blobs/./sha256/x") == "blobs/sha256/x")
         #expect(ArchivePath.normalized("/etc/passwd") == nil)

@@ -1,7 +1,7 @@
 import Glibc
 
 /// Lists the members of a tar file without extracting it: name, kind, size, and where the data starts, so that
-/// members can be read in place. Understands ustar, PAX (`path`, `size`, `linkpath`) and GNU long names.
+/// members can be read in place (headers decoded by `TarHeaderDecoder`).
 public struct TarReader: Sendable {
     /// Codable so a listing can be cached (a streamed archive's first pass).
     public struct Entry: Sendable, Hashable, Codable {
@@ -49,52 +49,25 @@ public struct TarReader: Sendable {
     ) throws(StoreError) -> [Entry] {
         var offset: Int64 = 0
         var out: [Entry] = []
-        var pax: [String: String] = [:]
-        var longName: String?
-        var longLink: String?
+        var decoder = TarHeaderDecoder(path: path)
         while true {
             guard offset + 512 <= fileSize else {
                 throw StoreError(.corrupt, "\(path) is truncated: it ends inside a tar header at byte \(offset)")
             }
-            let block = try read(offset, 512)
-            if block.allSatisfy({ $0 == 0 }) { break }
-            guard Self.checksumOK(block) else {
-                throw StoreError(.corrupt, "\(path): bad tar header checksum at byte \(offset); the file is damaged or not a tar archive")
-            }
-            var size = try Self.number(block[124..<136], path: path)
-            if let s = pax["size"] {
-                guard let v = Int64(s), v >= 0 else { throw StoreError(.corrupt, "\(path): bad PAX size \(s)") }
-                size = v
-            }
-            let typeflag = block[156]
+            let block = try decoder.decode(try read(offset, 512), at: offset)
             let dataOffset = offset + 512
             // Subtract, don't add: a base-256 or PAX size near Int64.max would overflow `dataOffset + size`.
-            guard size >= 0, size <= fileSize - dataOffset else {
-                throw StoreError(.corrupt, "\(path) is truncated: a member at byte \(offset) claims \(size) bytes past the end of the file")
+            guard block.size <= fileSize - dataOffset else {
+                throw StoreError(.corrupt, "\(path) is truncated: a member at byte \(offset) claims \(block.size) bytes past the end of the file")
             }
-            let next = dataOffset + (size + 511) / 512 * 512
-            switch typeflag {
-            case UInt8(ascii: "x"):
-                guard size <= 1 << 20 else { throw StoreError(.unsafe, "\(path): a PAX header of \(size) bytes is too large") }
-                pax = Self.parsePAX(try read(dataOffset, Int(size)))
-            case UInt8(ascii: "g"):
-                break
-            case UInt8(ascii: "L"), UInt8(ascii: "K"):
-                guard size <= 64 << 10 else { throw StoreError(.unsafe, "\(path): a GNU long name of \(size) bytes is too large") }
-                let bytes = try read(dataOffset, Int(size))
-                let text = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-                if typeflag == UInt8(ascii: "L") { longName = text } else { longLink = text }
-            default:
-                let name = pax["path"] ?? longName ?? Self.name(block)
-                let link = pax["linkpath"] ?? longLink ?? Self.string(block[157..<257])
-                out.append(Entry(name: name, typeflag: typeflag, size: size, dataOffset: dataOffset, linkName: link))
-                pax = [:]
-                longName = nil
-                longLink = nil
+            switch block {
+            case .end: return out
+            case .extended(let typeflag, let size):
+                if typeflag != UInt8(ascii: "g") { decoder.absorb(typeflag, try read(dataOffset, Int(size))) }
+            case .member(let entry): out.append(entry)
             }
-            offset = next
+            offset = dataOffset + (block.size + 511) / 512 * 512
         }
-        return out
     }
 
     /// Exactly `count` bytes at `offset` of an open file; a short read means the file is truncated.

@@ -22,9 +22,7 @@ public struct TarStreamParser {
     private var current: Member?
     private var hasher: SHA256?
     private var special: (UInt8, [UInt8])?
-    private var pax: [String: String] = [:]
-    private var longName: String?
-    private var longLink: String?
+    private var decoder: TarHeaderDecoder
     /// Gets the data of the members it accepts.
     public var visitor: (any TarMemberVisitor)?
     private var visiting = false
@@ -34,6 +32,7 @@ public struct TarStreamParser {
     ///   - captureLimit: keep the bytes of regular members up to this size, `captureBudget` bytes in all.
     public init(path: String, hashing: Bool, captureLimit: Int = 1 << 20, captureBudget: Int = 64 << 20) {
         self.path = path
+        self.decoder = TarHeaderDecoder(path: path)
         self.hashing = hashing
         self.captureLimit = captureLimit
         self.captureBudget = captureBudget
@@ -80,59 +79,33 @@ public struct TarStreamParser {
     }
 
     private mutating func startMember() throws {
-        let block = self.header
-        if block.allSatisfy({ $0 == 0 }) {
+        switch try self.decoder.decode(self.header, at: self.offset - 512) {
+        case .end:
             self.state = .end
             return
-        }
-        let at = self.offset - 512
-        guard TarReader.checksumOK(block) else {
-            throw StoreError(.corrupt, "\(self.path): bad tar header checksum at byte \(at); the file is damaged or not a tar archive")
-        }
-        var size = try TarReader.number(block[124..<136], path: self.path)
-        if let s = self.pax["size"] {
-            guard let v = Int64(s), v >= 0 else { throw StoreError(.corrupt, "\(self.path): bad PAX size \(s)") }
-            size = v
-        }
-        guard size >= 0 else { throw StoreError(.corrupt, "\(self.path): a negative member size at byte \(at)") }
-        let typeflag = block[156]
-        switch typeflag {
-        case UInt8(ascii: "x"), UInt8(ascii: "g"), UInt8(ascii: "L"), UInt8(ascii: "K"):
-            guard size <= (typeflag == UInt8(ascii: "x") || typeflag == UInt8(ascii: "g") ? 1 << 20 : 64 << 10) else {
-                throw StoreError(.unsafe, "\(self.path): an extended header of \(size) bytes at byte \(at) is too large")
-            }
+        case .extended(let typeflag, let size):
             self.special = (typeflag, [])
-        default:
-            let entry = TarReader.Entry(
-                name: self.pax["path"] ?? self.longName ?? TarReader.name(block), typeflag: typeflag, size: size,
-                dataOffset: self.offset, linkName: self.pax["linkpath"] ?? self.longLink ?? TarReader.string(block[157..<257]))
-            self.pax = [:]
-            self.longName = nil
-            self.longLink = nil
-            let regular = typeflag == UInt8(ascii: "0") || typeflag == 0 || typeflag == UInt8(ascii: "7")
+            self.state = .data(size)
+        case .member(let entry):
+            let regular = entry.typeflag == UInt8(ascii: "0") || entry.typeflag == 0 || entry.typeflag == UInt8(ascii: "7")
             var content: [UInt8]?
-            if regular && size <= Int64(self.captureLimit) && size <= Int64(self.captureBudget) {
+            if regular && entry.size <= Int64(self.captureLimit) && entry.size <= Int64(self.captureBudget) {
                 content = []
-                self.captureBudget -= Int(size)
+                self.captureBudget -= Int(entry.size)
             }
             self.current = Member(entry: entry, sha256: nil, content: content)
             self.hasher = regular && self.hashing ? SHA256() : nil
             self.visiting = regular ? try self.visitor?.begin(entry) ?? false : false
+            self.state = .data(entry.size)
         }
-        self.state = .data(size)
-        if size == 0 { try self.finishMember() }
+        if case .data(0) = self.state { try self.finishMember() }
     }
 
     private mutating func finishMember() throws {
         let size: Int64
         if let (typeflag, bytes) = self.special {
             size = Int64(bytes.count)
-            switch typeflag {
-            case UInt8(ascii: "x"): self.pax = TarReader.parsePAX(bytes)
-            case UInt8(ascii: "L"): self.longName = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-            case UInt8(ascii: "K"): self.longLink = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-            default: break
-            }
+            self.decoder.absorb(typeflag, bytes)
             self.special = nil
         } else if var member = self.current {
             size = member.entry.size
