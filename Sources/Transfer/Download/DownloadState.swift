@@ -43,8 +43,9 @@ final class DownloadState: Sendable {
     /// How long a segment's bytes are counted before its rate is known; the rate is renewed every window after.
     static let rateWindow: Duration = .milliseconds(100)
     private let inner: Mutex<Inner>
-    /// The running digest of bytes [0, hashed). Fed from memory by the connection writing at `hashed`, else from
-    /// the page cache by the hasher task when other segments filled the gap.
+    /// The running digest of bytes [0, hashed). Fed from memory by the connection writing at `hashed`, else by the
+    /// hasher task reading the file when other segments filled the gap (from the page cache; from the disk for a
+    /// bundle, written with `O_DIRECT`: hence `ConnectionBudget`).
     private let hashing = Mutex<(hasher: SHA256, hashed: Int64)>((SHA256(), 0))
 
     init(scheduler: SegmentScheduler, journal: Journal) {

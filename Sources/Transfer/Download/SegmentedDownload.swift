@@ -378,7 +378,8 @@ public struct SegmentedDownload: Sendable {
         }
     }
 
-    /// Follows the written prefix and hashes it (from the page cache), so the digest is ready moments after the last byte.
+    /// Follows the written prefix and hashes what the connections did not (reading the file), so the digest is ready
+    /// moments after the last byte.
     private func hash(fd: Int32, state: DownloadState) async throws -> String {
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {
