@@ -54,7 +54,8 @@ import Testing
     @Test func credentialHelperIsRun() throws {
         // A real helper program on PATH, speaking docker's credential helper protocol.
         let helper = self.dir + "/docker-credential-ferrytest"
-        try """
+        try writeScript(
+            """
             #!/bin/sh
             read server
             if [ "$server" = "helped.example" ]; then
@@ -64,8 +65,7 @@ import Testing
             else
               echo "credentials not found in native keychain"; exit 1
             fi
-            """.write(toFile: helper, atomically: true, encoding: .utf8)
-        chmod(helper, 0o755)
+            """, to: helper)
         let path = try self.write(#"{"credHelpers":{"helped.example":"ferrytest","token.example":"ferrytest"},"credsStore":"ferrytest"}"#)
         let env = ["PATH": self.dir + ":/usr/bin:/bin"]
         let store = CredentialStore(authFile: path, environment: env)
