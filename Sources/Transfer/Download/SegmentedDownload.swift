@@ -298,16 +298,13 @@ public struct SegmentedDownload: Sendable {
         if writer != nil { body.place(firstByteAt: self.base + position) }
         // Direct writes wait for the disk, so they run off the cooperative pool, and the watchdog does not take
         // that wait for a stalled connection. This task alone uses the writer and waits for each of its writes: one
-        // thread at a time (hence `nonisolated(unsafe)` where a write crosses to the other thread).
-        func waitingForDisk(_ write: @escaping @Sendable () throws -> Void) async throws {
-            state.writing(id, true)
-            defer { state.writing(id, false) }
-            try await offThePool(write)
-        }
-        func finishWriting() async throws {
+        // thread at a time (hence `nonisolated(unsafe)` where the writer crosses to the other thread).
+        func withWriter(_ work: @escaping @Sendable (DirectWriter) throws -> Void) async throws {
             guard let writer else { return }
             nonisolated(unsafe) let direct = writer
-            try await waitingForDisk { try direct.finish() }
+            state.writing(id, true)
+            defer { state.writing(id, false) }
+            try await offThePool { try work(direct) }
         }
         var written = position
         func record(arrived: Int) throws {
@@ -324,9 +321,8 @@ public struct SegmentedDownload: Sendable {
             let limit = min(state.segment(id)?.end ?? bodyEnd, bodyEnd)
             let n = Int(min(Int64(chunk.count), max(0, limit - position)))
             if n > 0 {
-                if let writer {
-                    nonisolated(unsafe) let direct = writer
-                    try await waitingForDisk { try chunk.withUnsafeBytes { try direct.write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) } }
+                if writer != nil {
+                    try await withWriter { w in try chunk.withUnsafeBytes { try w.write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) } }
                 } else {
                     try chunk.withUnsafeBytes { all in
                         let bytes = UnsafeRawBufferPointer(rebasing: all[0..<n])
@@ -346,12 +342,12 @@ public struct SegmentedDownload: Sendable {
             }
             if position >= limit {
                 body.cancel()
-                try await finishWriting()
+                try await withWriter { try $0.finish() }
                 try record(arrived: 0)
                 return
             }
         }
-        try await finishWriting()
+        try await withWriter { try $0.finish() }
         try record(arrived: 0)
         if position < min(state.segment(id)?.end ?? bodyEnd, bodyEnd) {
             throw TransferError(.connectionLost, "blob \(self.id): connection ended at byte \(position) of \(self.size)")
