@@ -25,13 +25,15 @@ public final class RegistryClient: Sendable {
 
     /// `https://host` or, for plain-HTTP registries, `http://host`; pings on first use.
     public func baseURL() async throws -> String {
-        try await self.endpoint.resolve { url in try await self.ping(url) }
+        try await self.endpoint.resolve { url, retrying in
+            try await self.ping(url, policy: retrying ? self.options.retry : RetryPolicy(attempts: 1))
+        }
     }
 
     /// `GET /v2/`: 200 means no auth, 401 carries the challenge.
-    private func ping(_ base: String) async throws {
+    private func ping(_ base: String, policy: RetryPolicy) async throws {
         let what = "ping \(self.registry)"
-        let (response, body) = try await Retry.run(what: what, policy: self.options.retry) {
+        let (response, body) = try await Retry.run(what: what, policy: policy) {
             do {
                 return try await self.engine.perform(Request(url: base + "/v2/", tls: self.options.tls), maxBodyBytes: 1 << 20)
             } catch let e as TransferError {
@@ -121,6 +123,10 @@ public final class RegistryClient: Sendable {
 }
 
 /// Resolves the scheme of a registry once, even when many tasks ask at the same time.
+///
+/// HTTPS first, then plain HTTP where that is allowed, as docker and skopeo do. With an explicit port both schemes
+/// reach the same listener, and one that answers plain HTTP as a registry cannot be speaking TLS: there plain HTTP
+/// is asked first, once, which spares a handshake bound to fail (it loads the whole CA bundle, ~35 ms a command).
 actor Endpoint {
     private let host: String
     private let allowPlainHTTP: Bool
@@ -131,18 +137,19 @@ actor Endpoint {
         self.allowPlainHTTP = allowPlainHTTP
     }
 
-    func resolve(ping: @escaping @Sendable (String) async throws -> Void) async throws -> String {
+    /// `ping(url, retrying)` asks `url + "/v2/"`; without `retrying`, one attempt (a probe that may well fail).
+    func resolve(ping: @escaping @Sendable (String, Bool) async throws -> Void) async throws -> String {
         if let r = self.resolved, let url = try? await r.value { return url }
-        let host = self.host, plain = self.allowPlainHTTP
+        let https = "https://\(self.host)", http = "http://\(self.host)"
+        let plain = self.allowPlainHTTP, samePort = Self.hasExplicitPort(self.host)
         let task = Task<String, any Error> {
-            let https = "https://\(host)"
+            if plain && samePort, (try? await ping(http, false)) != nil { return http }
             do {
-                try await ping(https)
+                try await ping(https, true)
                 return https
             } catch let e as RegistryError where plain && [.tls, .plainHTTP, .unreachable].contains(e.code) {
-                let http = "http://\(host)"
                 do {
-                    try await ping(http)
+                    try await ping(http, true)
                 } catch {
                     // A TLS port answers plain HTTP with 400: the HTTPS failure is the one that explains.
                     throw e
@@ -152,5 +159,11 @@ actor Endpoint {
         }
         self.resolved = task
         return try await task.value
+    }
+
+    /// `host:port` or `[v6]:port`; a bare IPv6 address has colons but no port.
+    static func hasExplicitPort(_ host: String) -> Bool {
+        if host.hasPrefix("[") { return host.contains("]:") }
+        return host.filter { $0 == ":" }.count == 1
     }
 }
