@@ -206,15 +206,20 @@ final class DownloadState: Sendable {
         }
     }
 
-    /// Hashes from the file up to `frontier`; returns how far the hash has got.
-    func hashFromFile(_ fd: Int32, base: Int64, upTo frontier: Int64, buffer: inout [UInt8], path: String) throws -> Int64 {
+    /// How far the hash has got.
+    var hashed: Int64 { self.hashing.withLock { $0.hashed } }
+
+    /// Hashes from the file up to `frontier`; returns how far the hash has got. A blocking read: call it off the pool.
+    func hashFromFile(_ fd: Int32, base: Int64, upTo frontier: Int64, path: String) throws -> Int64 {
         try self.hashing.withLock { h in
+            guard h.hashed < frontier else { return h.hashed }
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(min(1 << 20, frontier - h.hashed)), alignment: 64)
+            defer { buffer.deallocate() }
             while h.hashed < frontier {
                 let n = Int(min(Int64(buffer.count), frontier - h.hashed))
-                let offset = base + h.hashed
-                let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, n, off_t(offset)) }
+                let got = pread(fd, buffer.baseAddress, n, off_t(base + h.hashed))
                 guard got > 0 else { throw TransferError(.io, "cannot read back \(path): \(String(cString: strerror(errno)))") }
-                buffer.withUnsafeBytes { h.hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
+                h.hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<got]))
                 h.hashed += Int64(got)
             }
             return h.hashed

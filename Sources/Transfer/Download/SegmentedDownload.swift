@@ -377,10 +377,14 @@ public struct SegmentedDownload: Sendable {
     /// Follows the written prefix and hashes what the connections did not (reading the file), so the digest is ready
     /// moments after the last byte.
     private func hash(fd: Int32, state: DownloadState) async throws -> String {
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        let base = self.base, path = self.path
         while true {
             let frontier = state.frontier()
-            let hashed = try state.hashFromFile(fd, base: self.base, upTo: frontier, buffer: &buffer, path: self.path)
+            var hashed = state.hashed
+            if hashed < frontier {
+                // A read from the disk for a bundle (written around the page cache): off the cooperative pool.
+                hashed = try await offThePool { try state.hashFromFile(fd, base: base, upTo: frontier, path: path) }
+            }
             // Done once every byte is hashed and every chunk journaled as written.
             if hashed >= self.size && frontier >= self.size { return state.digest() }
             try Task.checkCancellation()
