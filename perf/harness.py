@@ -96,15 +96,18 @@ def parallel_curl(urls, dest_dir, parallel=8):
     os.sync()
     start = time.perf_counter()
     pending = list(enumerate(urls))
-    running = []
+    running = {}
     while pending or running:
         while pending and len(running) < parallel:
             i, url = pending.pop(0)
-            running.append(subprocess.Popen(["curl", "-sfS", "-o", os.path.join(dest_dir, f"b{i}"), url]))
-        running[0].wait()
-        if running[0].returncode != 0:
-            sys.exit(f"perf: curl failed for a blob")
-        running.pop(0)
+            proc = subprocess.Popen(["curl", "-sfS", "-o", os.path.join(dest_dir, f"b{i}"), url])
+            running[proc.pid] = proc
+        # Whichever finishes first frees its slot (waiting for the oldest would leave slots idle behind it).
+        pid, status = os.wait()
+        if pid in running:
+            running.pop(pid).returncode = os.waitstatus_to_exitcode(status)
+            if status != 0:
+                sys.exit("perf: curl failed for a blob")
     return time.perf_counter() - start
 
 

@@ -12,6 +12,7 @@ import argparse
 import datetime
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -42,7 +43,7 @@ def main():
                 digests.update((f"perf/app{i}", l["blob"]["digest"]) for l in m["layers"])
         total = a.images * a.size
         urls = [f"http://{registry.address}/v2/{repo}/blobs/{d}" for repo, d in sorted(digests)]
-        results = {"ferry": [], "skopeo_oci": [], "skopeo_docker_archive": [], "curl": []}
+        results = {"ferry": [], "skopeo_oci": [], "skopeo_docker_archive": [], "curl": [], "curl_on_disk": []}
         rss = []
         dest = os.path.join(work, "save-dest")
         for run in range(a.runs):
@@ -59,6 +60,11 @@ def main():
                     rss.append(m)
                 elif tool == "curl":
                     t = harness.parallel_curl(urls, dest)
+                    # Ferry's bundle is on the disk when it exits (written around the page cache, then fsync'd);
+                    # curl's bytes are still in the page cache. For reading the figures only: the target is `t`.
+                    synced = time.perf_counter()
+                    os.sync()
+                    results["curl_on_disk"].append(t + time.perf_counter() - synced)
                 else:
                     t = 0.0
                     for i, ref in enumerate(refs):
@@ -79,12 +85,15 @@ def main():
     print(f"  {'tool':<28}{'seconds':>9}{'MB/s':>9}")
     for k, label in (("ferry", "ferry save"), ("skopeo_oci", "skopeo copy → oci:"), ("skopeo_docker_archive", "skopeo copy → docker-archive:"), ("curl", "curl ×8 (ceiling)")):
         print(f"  {label:<28}{med[k]:>9.2f}{harness.mbps(total, med[k]):>9.0f}")
+    print(f"  {'curl ×8, then sync':<28}{med['curl_on_disk']:>9.2f}{harness.mbps(total, med['curl_on_disk']):>9.0f}"
+          "   (its bytes on the disk, as Ferry's are at exit; for reading, not a target)")
     print(f"  ferry / faster skopeo: {ratio:.2f}× (target ≥ 2×)   ferry / ceiling: {ceiling:.2f}× (target ≥ 0.8×)   "
           f"ferry peak RSS {max(rss) / 1e6:.0f} MB")
     out = {
         "case": "save", "date": datetime.datetime.now(datetime.timezone.utc).isoformat(), "machine": harness.machine(),
         "bytes": total, "images": a.images, "seconds": {k: harness.summarize(v) for k, v in results.items()},
         "peak_rss_bytes": max(rss), "ratio_vs_skopeo": ratio, "ratio_vs_ceiling": ceiling,
+        "ratio_vs_curl_on_disk": med["curl_on_disk"] / med["ferry"],
         "targets_met": {"skopeo": ratio >= 2, "ceiling": ceiling >= 0.8},
     }
     return harness.finish("save", out, a.json)
