@@ -107,6 +107,36 @@ import Testing
         try await ProcessRunner.check(["skopeo", "inspect", "--raw", "oci-archive:\(bundle):\(proxyAddress)/demo/app:1.0"])
     }
 
+    @Test("one damaged byte in any copy of an image's name (index.json's two, manifest.json's RepoTags): verify fails")
+    func damagedNames() async throws {
+        let f = try await Fixture()
+        defer { f.registry.stop() }
+        let bundle = f.work.appending("b.tar").path
+        let cli = try CLI()
+        let save = try await cli.run(["save", "-o", bundle, f.multiRef, "docker://\(f.dockerRef)"])
+        #expect(save.status == 0, "\(save.stderrString)")
+        let original = try Data(contentsOf: URL(fileURLWithPath: bundle))
+        // The tag's last digit, in the first name after `key` (JSON may escape the slashes: the tag has none).
+        func damaged(after key: String, tag: String) throws -> String {
+            let keyAt = try #require(original.range(of: Data(key.utf8)))
+            let tagAt = try #require(original.range(of: Data("\(tag)\"".utf8), in: keyAt.upperBound..<original.count))
+            var bytes = original
+            bytes[tagAt.lowerBound + tag.utf8.count - 1] ^= 1
+            let path = f.work.appending("damaged-\(key.filter(\.isLetter)).tar").path
+            try bytes.write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        for (key, tag, expected) in [
+            (AnnotationKey.containerdImageName, ":1.0", "is named"),
+            (AnnotationKey.refName, ":1.0", "is named"),
+            ("RepoTags", ":2.0", "RepoTag"),
+        ] {
+            let r = try await cli.run(["verify", try damaged(after: key, tag: tag)])
+            #expect(r.status == 1, "\(key): \(r.stdoutString)")
+            #expect(r.stderrString.contains(expected), "\(key): \(r.stderrString)")
+        }
+    }
+
     @Test("verify refuses hostile and damaged archives with a list of problems")
     func hostileArchives() async throws {
         let dir = try TemporaryDirectory()

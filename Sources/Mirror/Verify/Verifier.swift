@@ -63,6 +63,7 @@ public struct Verifier: Sendable {
             self.checkIndex(archive, into: &report)
         }
         if hasDocker { self.checkDockerManifest(archive, into: &report) }
+        if hasLayout && hasDocker { self.checkNames(archive, into: &report) }
 
         // Every blob's content must hash to its name.
         let blobs = archive.files.filter { $0.hasPrefix("blobs/sha256/") }.sorted()
@@ -160,6 +161,30 @@ public struct Verifier: Sendable {
                 report.problems.append("\(what): RepoTag \"\(tag)\" is not a valid reference")
             }
             if !archive.contains("oci-layout") { report.images.append(entry.repoTags?.first ?? entry.config) }
+        }
+    }
+
+    /// No digest covers the names an archive gives its images, and it gives each one up to three times: the full name
+    /// and `ref.name` in index.json (`ref.name` is the full name in Ferry's bundles, the tag alone in containerd's and
+    /// Docker's), and RepoTags in manifest.json. They must agree, or one damaged byte loads an image under another name.
+    private func checkNames(_ archive: any ImageArchive, into report: inout Report) {
+        // Unreadable files are reported by checkIndex and checkDockerManifest.
+        guard let index = try? archive.json(ImageIndex.self, "index.json"),
+              let entries = try? archive.json([DockerArchiveEntry].self, "manifest.json") else { return }
+        var names = Set<Reference>()
+        for d in index.manifests {
+            let full = d.annotations?[AnnotationKey.containerdImageName], ref = d.annotations?[AnnotationKey.refName]
+            if let full, let ref, !ref.isEmpty, ref != full, !full.hasSuffix(":" + ref), !full.hasSuffix("@" + ref) {
+                report.problems.append("index.json: \(d.digest) is named \(full) (\(AnnotationKey.containerdImageName)) but \(ref) (\(AnnotationKey.refName)); the archive is damaged")
+            }
+            if let name = full ?? ref, let parsed = try? Reference(parsing: name) { names.insert(parsed.with(digest: nil)) }
+        }
+        guard !names.isEmpty else { return }
+        for (i, entry) in entries.enumerated() {
+            for tag in entry.repoTags ?? [] {
+                guard let parsed = try? Reference(parsing: tag), !names.contains(parsed.with(digest: nil)) else { continue }
+                report.problems.append("manifest.json[\(i)]: RepoTag \(tag) names no image of index.json: docker load and ferry load would name it differently; the archive is damaged")
+            }
         }
     }
 
