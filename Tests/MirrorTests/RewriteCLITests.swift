@@ -70,6 +70,26 @@ struct RewriteCLITests {
         #expect(clash.stderrString.contains("docker.io/prom/prometheus and quay.io/prometheus/prometheus would both be r.example/ns/prometheus"))
     }
 
+    @Test("an overlay is never written over the values file it comes from: the other settings would be lost")
+    func overlayOverItsSourceRefused() async throws {
+        let scratch = try RewriteTestSupport.scratch()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let values = scratch.appendingPathComponent("keep.yaml").path
+        let original = "replicas: 3\nweb:\n  image: nginx:1.27\n"
+        try original.write(toFile: values, atomically: true, encoding: .utf8)
+        for output in [values, scratch.path + "/./keep.yaml"] {
+            let r = try await self.ferry("rewrite", values, "--to", "r.example/ns", "-o", output)
+            #expect(r.status == 2)
+            #expect(r.stderrString.contains("keep-airgap.yaml"), "\(r.stderrString)")
+            #expect(try String(contentsOfFile: values, encoding: .utf8) == original)
+        }
+        // A manifest is rewritten whole: in place is the user's choice.
+        let manifest = scratch.appendingPathComponent("deploy.yaml").path
+        try "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: nginx:1.27\n".write(toFile: manifest, atomically: true, encoding: .utf8)
+        #expect(try await self.ferry("rewrite", manifest, "--to", "r.example/ns", "-o", manifest).status == 0)
+        #expect(try String(contentsOfFile: manifest, encoding: .utf8).contains("image: r.example/ns/nginx:1.27"))
+    }
+
     @Test func helpHasExamples() async throws {
         for command in ["images", "rewrite"] {
             let help = try await self.ferry(command, "--help")

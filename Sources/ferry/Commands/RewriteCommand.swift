@@ -63,6 +63,9 @@ struct RewriteCommand: AsyncParsableCommand {
             }
             let text = result.text.hasSuffix("\n") || result.text.isEmpty ? result.text : result.text + "\n"
             if let output = self.output {
+                if result.kind == .overlay && Self.sameFile(output, self.path) {
+                    throw MirrorError(.usage, "-o \(output) is the values file itself: the overlay holds only the image settings and would replace the rest; write it beside, e.g. -o \(Self.overlayName(for: output)), and pass both: helm ... -f \(self.path) -f \(Self.overlayName(for: output))")
+                }
                 do {
                     try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
                 } catch {
@@ -76,5 +79,17 @@ struct RewriteCommand: AsyncParsableCommand {
         } catch {
             throw Run.exit(for: error)
         }
+    }
+
+    static func sameFile(_ a: String, _ b: String) -> Bool {
+        var sa = stat(), sb = stat()
+        return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
+    }
+
+    /// `dir/values.yaml` -> `dir/values-airgap.yaml`.
+    static func overlayName(for path: String) -> String {
+        let name = path.lastIndex(of: "/").map { path.index(after: $0) } ?? path.startIndex
+        guard let dot = path[name...].lastIndex(of: "."), dot > name else { return path + "-airgap" }
+        return path[..<dot] + "-airgap" + path[dot...]
     }
 }
