@@ -15,8 +15,9 @@ public struct Inspection: Sendable, Encodable {
     public var digest: String
     public var mediaType: String
     public var platforms: [String]
-    /// For an index, the layers of the child chosen with `--platform` (or the first runnable one).
+    /// For an index, the layers of the child chosen with `--platform` (or the first runnable one), and its platform.
     public var layers: [Layer]
+    public var layersPlatform: String?
     public var config: String?
     public var raw: String
 }
@@ -34,16 +35,16 @@ public struct Inspector: Sendable {
         }
         let client = try RegistryClient(registry: reference.registry, engine: self.engine, options: options)
         let (raw, digest) = try await client.manifest(reference)
-        var result = Inspection(reference: reference.description, digest: digest.description, mediaType: raw.mediaType.rawValue, platforms: [], layers: [], config: nil, raw: String(decoding: raw.bytes, as: UTF8.self))
+        var result = Inspection(reference: reference.description, digest: digest.description, mediaType: raw.mediaType.rawValue, platforms: [], layers: [], layersPlatform: nil, config: nil, raw: String(decoding: raw.bytes, as: UTF8.self))
         var image: Manifest?
         switch try RegistrySource.parse(raw, reference) {
         case .image(let m):
             image = m
         case .index(let index):
             result.platforms = index.platforms.map(\.description)
-            let wanted: Platform? = if case .one(let p) = platform { p } else { nil }
-            let child = wanted.flatMap { index.select($0) } ?? index.manifests.first { !$0.isAttestation }
+            let child = if case .one(let wanted) = platform { try index.child(for: wanted, of: reference) } else { index.manifests.first { !$0.isAttestation } }
             if let child {
+                result.layersPlatform = child.platform?.description
                 let (childRaw, _) = try await client.manifest(reference.with(digest: child.digest))
                 if case .image(let m) = try RegistrySource.parse(childRaw, reference) { image = m }
             }

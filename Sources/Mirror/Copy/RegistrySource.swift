@@ -19,10 +19,7 @@ public struct RegistrySource: Sendable {
 
         switch (try Self.parse(raw, reference), platform) {
         case (.index(let index), .one(let wanted)):
-            guard let child = index.select(wanted) else {
-                let have = index.platforms.map(\.description).joined(separator: ", ")
-                throw MirrorError(.failed, "\(reference) has no image for \(wanted) (it has: \(have.isEmpty ? "none" : have)); pick one of those with --platform, or use --platform all")
-            }
+            let child = try index.child(for: wanted, of: reference)
             top = try await self.collect(reference, child.digest, depth: 1, manifests: &manifests, blobs: &blobs, seen: &seen)
         case (.index, .all), (.image, _):
             _ = try await self.walk(reference, top, depth: 0, manifests: &manifests, blobs: &blobs, seen: &seen)

@@ -127,10 +127,7 @@ public struct ArchiveSource: PushSource {
         var seen = Set<Digest>()
         var chosen = try self.manifest(top, of: source)
         if case .one(let wanted) = platform, case .index(let index) = try Self.parse(chosen, source) {
-            guard let child = index.select(wanted) else {
-                let have = index.platforms.map(\.description).joined(separator: ", ")
-                throw MirrorError(.failed, "\(source) has no image for \(wanted) (it has: \(have.isEmpty ? "none" : have)); pick one of those with --platform, or use --platform all")
-            }
+            let child = try index.child(for: wanted, of: source)
             chosen = try self.manifest(child, of: source)
         }
         try self.walk(chosen, of: source, depth: 0, manifests: &manifests, blobs: &blobs, seen: &seen)

@@ -57,7 +57,7 @@ struct InspectCommand: AsyncParsableCommand {
                 print("MediaType:  \(i.mediaType)")
                 if !i.platforms.isEmpty { print("Platforms:  \(i.platforms.joined(separator: ", "))") }
                 if let c = i.config { print("Config:     \(c)") }
-                print("Layers:")
+                print(i.layersPlatform.map { "Layers (\($0)):" } ?? "Layers:")
                 for l in i.layers { print("  \(l.digest)  \(ByteCount(l.size))") }
             }
         }
