@@ -137,6 +137,26 @@ import Testing
         }
     }
 
+    @Test("a bundle's directory must exist (an unmounted drive is not created underneath): a plain message, nothing written")
+    func missingDirectory() async throws {
+        let f = try await Fixture(layerSize: 1000)
+        defer { f.registry.stop() }
+        let cli = try CLI()
+        let missing = f.work.appending("usb").path
+        for output in ["\(missing)/akko.tar", "\(missing)/akko.tar.zst"] {
+            let r = try await cli.run(["save", "-o", output, f.dockerRef])
+            #expect(r.status == 1)
+            #expect(r.stderrString.contains("\(missing): No such file or directory"), "\(r.stderrString)")
+            #expect(!r.stderrString.contains("NSCocoaErrorDomain"))
+            #expect(!FileManager.default.fileExists(atPath: missing))
+        }
+        let file = f.work.appending("file").path
+        FileManager.default.createFile(atPath: file, contents: Data())
+        let r = try await cli.run(["save", "-o", "\(file)/akko.tar", f.dockerRef])
+        #expect(r.status == 1)
+        #expect(r.stderrString.contains("is not a directory"), "\(r.stderrString)")
+    }
+
     @Test("verify refuses hostile and damaged archives with a list of problems")
     func hostileArchives() async throws {
         let dir = try TemporaryDirectory()

@@ -27,12 +27,11 @@ struct BundleState {
     /// Lays the tar out: removes stale state, checks free space, preallocates, writes every header, every small
     /// member and the end-of-archive blocks. Idempotent: a resumed save writes the same bytes again.
     func prepare(_ plan: BundlePlan, resume: Bool) throws {
-        let fm = FileManager.default
         if !resume {
             self.files.startOver()
             try Self.checkFreeSpace(for: plan.archiveSize, at: self.partial)
         }
-        try fm.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
+        try self.files.makeStateDirectory()
         let fd = open(self.partial, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw MirrorError(.failed, "cannot create \(self.partial): \(String(cString: strerror(errno)))") }
         defer { close(fd) }

@@ -25,11 +25,10 @@ struct CompressedBundleState {
     /// Starts over, or keeps what an earlier run of the same plan left: returns the frame ends to continue after, with
     /// the partial file cut back to the last of them (a frame being written at the kill is dropped).
     func prepare(_ plan: BundlePlan, format: CompressionFormat) throws -> [FrameBoundary] {
-        let fm = FileManager.default
         let fingerprint = "\(format)\n" + plan.fingerprint
         let resume = self.files.hasFingerprint(fingerprint)
         if !resume { self.files.startOver() }
-        try fm.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
+        try self.files.makeStateDirectory()
         let fd = open(self.partial, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw MirrorError(.failed, "cannot create \(self.partial): \(String(cString: strerror(errno)))") }
         defer { close(fd) }

@@ -15,6 +15,21 @@ struct PartialBundle {
         FileManager.default.contents(atPath: self.fingerprintPath).map { String(decoding: $0, as: UTF8.self) == fingerprint } ?? false
     }
 
+    /// Makes the state directory beside the output. The output's own directory must exist already: a missing one is
+    /// more often a drive that is not mounted than a wish, and creating it would fill the disk underneath.
+    func makeStateDirectory() throws {
+        let parent = (self.output as NSString).deletingLastPathComponent
+        let dir = parent.isEmpty ? "." : parent
+        var st = stat()
+        guard stat(dir, &st) == 0 else {
+            throw MirrorError(.failed, "cannot write \(self.output): \(dir): \(String(cString: strerror(errno))); create the directory first (on a removable drive: is it mounted?)")
+        }
+        guard st.st_mode & S_IFMT == S_IFDIR else { throw MirrorError(.failed, "cannot write \(self.output): \(dir) is not a directory") }
+        guard mkdir(self.directory, 0o755) == 0 || errno == EEXIST else {
+            throw MirrorError(.failed, "cannot write \(self.output): cannot create \(self.directory): \(String(cString: strerror(errno))); write to a directory you can write to")
+        }
+    }
+
     /// Drops what an earlier run left (another plan's, or nothing to resume).
     func startOver() {
         try? FileManager.default.removeItem(atPath: self.directory)
