@@ -2,7 +2,7 @@ extension DecodingError {
     /// A one-line account of what is wrong and where (`layers[0].digest`), for user-facing messages.
     ///
     /// Foundation's own descriptions carry Swift type names and internal context; users need the JSON path.
-    var summary: String {
+    public var summary: String {
         switch self {
         case .keyNotFound(let key, let context):
             return "missing field \(quotedPath(context.codingPath + [key]))"

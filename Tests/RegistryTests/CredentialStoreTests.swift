@@ -82,6 +82,19 @@ import Testing
         let e = try #require(throws: RegistryError.self) { try CredentialStore(authFile: path).credential(for: "bad.example") }
         #expect(e.message.contains("bad.example"))
         #expect(throws: RegistryError.self) { try CredentialStore(authFile: self.dir + "/missing.json").credential(for: "x") }
+
+        // Said plainly, without Foundation's error dump or Swift type names.
+        let directory = try #require(throws: RegistryError.self) { try CredentialStore(authFile: self.dir).credential(for: "x") }
+        #expect(directory.message.contains("is a directory"), "\(directory.message)")
+        let notJSON = try self.write("{\"auths\": ")
+        let corrupt = try #require(throws: RegistryError.self) { try CredentialStore(authFile: notJSON).credential(for: "x") }
+        #expect(corrupt.message.contains("not valid JSON"), "\(corrupt.message)")
+        let wrongType = try self.write(#"{"auths": []}"#)
+        let typed = try #require(throws: RegistryError.self) { try CredentialStore(authFile: wrongType).credential(for: "x") }
+        #expect(typed.message.contains("\"auths\" is not an object"), "\(typed.message)")
+        for message in [directory.message, corrupt.message, typed.message] {
+            #expect(!message.contains("Error Domain") && !message.contains("DecodingError") && !message.contains("Swift."))
+        }
     }
 
     @Test func redactedDescriptionHidesSecrets() throws {

@@ -1,4 +1,6 @@
 import Foundation
+import Glibc
+import OCI
 import Spawn
 
 /// Finds the credential for a registry: `--creds` first, then the docker `config.json` (`--authfile`,
@@ -27,15 +29,22 @@ public struct CredentialStore: Sendable {
     public func credential(for registry: String) throws(RegistryError) -> FoundCredential? {
         if let c = self.explicit { return FoundCredential(c, source: "--creds") }
         guard let path = self.authFile ?? self.defaultAuthFile else { return nil }
-        guard FileManager.default.fileExists(atPath: path) else {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             if self.authFile != nil { throw RegistryError(.usage, "auth file \(path) does not exist: check --authfile") }
             return nil
         }
+        guard !isDirectory.boolValue else { throw RegistryError(.usage, "auth file \(path) is a directory: --authfile takes a docker config.json") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RegistryError(.usage, "cannot read auth file \(path): \(String(cString: strerror(errno))); fix its permissions, or pass --authfile")
+        }
         let config: DockerConfig
         do {
-            config = try DockerConfig(contentsOf: path)
+            config = try DockerConfig(data)
+        } catch let e as DecodingError {
+            throw RegistryError(.usage, "auth file \(path): \(e.summary); fix or remove it, or pass --authfile")
         } catch {
-            throw RegistryError(.usage, "cannot read auth file \(path): \(error); fix or remove it, or pass --authfile")
+            throw RegistryError(.usage, "auth file \(path): \(error); fix or remove it, or pass --authfile")
         }
         return try config.credential(for: registry, source: path, environment: self.environment)
     }
@@ -60,8 +69,7 @@ struct DockerConfig: Sendable {
     var credsStore: String?
     var credHelpers: [String: String]
 
-    init(contentsOf path: String) throws {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    init(_ data: Data) throws {
         let f = try JSONDecoder().decode(File.self, from: data)
         self.auths = f.auths ?? [:]
         self.credsStore = f.credsStore
