@@ -23,7 +23,7 @@ public struct OCILayout: Sendable {
         }
         let marker = root + "/oci-layout"
         if !FileManager.default.fileExists(atPath: marker) {
-            try Self.writeAtomically(Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: marker, temporaryDirectory: self.stateDirectory + "/tmp")
+            try writeAtomically(Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: marker, temporaryDirectory: self.stateDirectory + "/tmp")
         }
     }
 
@@ -65,7 +65,7 @@ public struct OCILayout: Sendable {
     public func beginUnsynced(_ digests: [Digest]) throws(StoreError) {
         self.recheckUnsynced()
         let text = digests.map(\.hex).joined(separator: "\n") + "\n"
-        try Self.writeAtomically(Array(text.utf8), to: self.unsyncedListPath, temporaryDirectory: self.stateDirectory + "/tmp")
+        try writeAtomically(Array(text.utf8), to: self.unsyncedListPath, temporaryDirectory: self.stateDirectory + "/tmp")
     }
 
     /// Handles a list left by an earlier job: dropped when the machine has not rebooted since (its blobs are in the
@@ -123,7 +123,7 @@ public struct OCILayout: Sendable {
         guard actual == digest.hex else {
             throw StoreError(.digestMismatch, "content for \(digest) has digest sha256:\(actual)")
         }
-        try Self.writeAtomically(bytes, to: self.blobPath(digest), temporaryDirectory: self.stateDirectory + "/tmp")
+        try writeAtomically(bytes, to: self.blobPath(digest), temporaryDirectory: self.stateDirectory + "/tmp")
     }
 
     public func readBlob(_ digest: Digest) throws(StoreError) -> [UInt8] {
@@ -160,7 +160,7 @@ public struct OCILayout: Sendable {
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             let bytes: [UInt8]
             do { bytes = Array(try encoder.encode(index)) } catch { throw StoreError(.io, "cannot encode index.json: \(error)") }
-            try Self.writeAtomically(bytes, to: self.root + "/index.json", temporaryDirectory: self.stateDirectory + "/tmp")
+            try writeAtomically(bytes, to: self.root + "/index.json", temporaryDirectory: self.stateDirectory + "/tmp")
         }
     }
 
@@ -174,29 +174,5 @@ public struct OCILayout: Sendable {
         }
         defer { flock(fd, LOCK_UN) }
         return try body()
-    }
-
-    /// Writes `bytes` to a temporary file, syncs it, and renames it over `path`: readers see old or new, never half.
-    static func writeAtomically(_ bytes: [UInt8], to path: String, temporaryDirectory: String) throws(StoreError) {
-        let temp = "\(temporaryDirectory)/.\(UInt64.random(in: 0...UInt64.max)).tmp"
-        let fd = open(temp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw StoreError(.io, "cannot create \(temp): \(String(cString: strerror(errno)))") }
-        var ok = true
-        bytes.withUnsafeBytes { buffer in
-            var done = 0
-            while done < buffer.count {
-                let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
-                if n < 0 { if errno == EINTR { continue }; ok = false; break }
-                done += n
-            }
-        }
-        let err = errno
-        if ok && fdatasync(fd) != 0 { ok = false }
-        close(fd)
-        guard ok, rename(temp, path) == 0 else {
-            unlink(temp)
-            if err == ENOSPC { throw StoreError(.diskFull, "disk full writing \(path): free some space and run the same command again") }
-            throw StoreError(.io, "cannot write \(path): \(String(cString: strerror(err)))")
-        }
     }
 }

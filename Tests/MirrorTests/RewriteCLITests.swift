@@ -83,6 +83,12 @@ struct RewriteCLITests {
             #expect(r.stderrString.contains("keep-airgap.yaml"), "\(r.stderrString)")
             #expect(try String(contentsOfFile: values, encoding: .utf8) == original)
         }
+        // Where the overlay cannot go, the system's reason, not Foundation's dump.
+        for (output, reason) in [(scratch.path, "Is a directory"), (scratch.path + "/missing/o.yaml", "No such file or directory")] {
+            let r = try await self.ferry("rewrite", values, "--to", "r.example/ns", "-o", output)
+            #expect(r.status == 1)
+            #expect(r.stderrString.contains("cannot write \(output): \(reason)"), "\(r.stderrString)")
+        }
         // A manifest is rewritten whole: in place is the user's choice.
         let manifest = scratch.appendingPathComponent("deploy.yaml").path
         try "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: nginx:1.27\n".write(toFile: manifest, atomically: true, encoding: .utf8)

@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import Stores
 
 /// One line of the `--map FILE` that `ferry load` and `ferry sync` write and `ferry rewrite` reads:
 /// where a source image went, and the digest it was pushed with.
@@ -49,9 +50,9 @@ public enum ImageMap {
     /// Writes `entries` to `path` atomically.
     public static func write(_ entries: [ImageMapEntry], to path: String) throws(MirrorError) {
         do {
-            try (Self.encode(entries) + Data("\n".utf8)).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try writeAtomically(Array(Self.encode(entries) + Data("\n".utf8)), to: path)
         } catch {
-            throw MirrorError(.failed, "cannot write the map \(path): \(error.localizedDescription)")
+            throw MirrorError(.failed, "--map: \(error.message)")
         }
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Mirror
+import Stores
 
 struct RewriteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -67,9 +68,9 @@ struct RewriteCommand: AsyncParsableCommand {
                     throw MirrorError(.usage, "-o \(output) is the values file itself: the overlay holds only the image settings and would replace the rest; write it beside, e.g. -o \(Self.overlayName(for: output)), and pass both: helm ... -f \(self.path) -f \(Self.overlayName(for: output))")
                 }
                 do {
-                    try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+                    try writeAtomically(Array(text.utf8), to: output)
                 } catch {
-                    throw MirrorError(.failed, "cannot write \(output): \(error.localizedDescription)")
+                    throw MirrorError(.failed, error.message)
                 }
                 let count = result.targets.count
                 FileHandle.standardError.write(Data("rewrote \(count) image\(count == 1 ? "" : "s") of \(self.path) into \(output)\n".utf8))
