@@ -17,6 +17,29 @@ import Testing
         #expect(badPlatform.status == 2)
     }
 
+    @Test("numbers out of range are usage errors in every command that moves images, before anything is fetched")
+    func numbersOutOfRange() async throws {
+        let cli = try CLI()
+        let commands = [
+            ["copy", "docker://127.0.0.1:9/a:1", "oci:/tmp/never"], ["save", "-o", "/tmp/never.tar", "127.0.0.1:9/a:1"],
+            ["sync", "--to", "127.0.0.1:9/ns", "127.0.0.1:9/a:1"],
+        ]
+        for command in commands {
+            for (option, message) in [
+                ("--jobs=0", "--jobs must be at least 1"), ("--connections=-2", "--connections must be at least 1"),
+                ("--stall-timeout=0", "--stall-timeout must be more than 0"), ("--retries=-1", "--retries must be 0"),
+                ("--split-after=-1", "--split-after must be 0"),
+            ] {
+                let r = try await cli.run([command[0], option] + command.dropFirst())
+                #expect(r.status == 2, "\(command[0]) \(option): \(r.stderrString)")
+                #expect(r.stderrString.contains(message), "\(command[0]) \(option): \(r.stderrString)")
+            }
+        }
+        let load = try await cli.run(["load", "--stall-timeout=0", "/tmp/never.tar", "--to", "127.0.0.1:9/ns"])
+        #expect(load.status == 2)
+        #expect(load.stderrString.contains("--stall-timeout must be more than 0"))
+    }
+
     @Test("unknown manifest and unreachable registry exit 1 with the cause")
     func notFoundAndUnreachable() async throws {
         let registry = try await RegistryLauncher.launch(.http)

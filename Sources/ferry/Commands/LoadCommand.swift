@@ -56,13 +56,17 @@ struct LoadCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
+    func validate() throws {
+        guard self.jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        guard self.stallTimeout > 0 else { throw ValidationError("--stall-timeout must be more than 0 seconds") }
+    }
+
     func run() async throws {
         let naming: TargetNaming
         let platform: PlatformChoice
         let options: PushOptions
         let renderer = ProgressRenderer(mode: self.global.progress, quiet: self.global.quiet)
         do {
-            guard self.jobs > 0 else { throw MirrorError(.usage, "--jobs must be at least 1") }
             naming = try self.target.naming()
             platform = try PlatformChoice(parsing: self.platform)
             let registry = try self.global.registryOptions()

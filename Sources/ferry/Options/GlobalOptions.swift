@@ -29,6 +29,10 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Show each HTTP request and response head on stderr (credentials redacted).")
     var verbose = false
 
+    func validate() throws {
+        guard self.retries >= 0 else { throw ValidationError("--retries must be 0 (one attempt) or more") }
+    }
+
     /// The transfer engine for this command, tracing HTTP with `--verbose`.
     func engine() -> CurlEngine {
         guard self.verbose else { return CurlEngine() }

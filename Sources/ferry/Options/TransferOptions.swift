@@ -24,13 +24,20 @@ struct TransferOptions: ParsableArguments {
     @Option(name: .customLong("stall-timeout"), help: ArgumentHelp("Seconds without data before a connection is retried.", valueName: "seconds"))
     var stallTimeout: Double = 30
 
+    func validate() throws {
+        guard self.jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        guard self.connections >= 1 else { throw ValidationError("--connections must be at least 1") }
+        guard self.splitAfter >= 0 else { throw ValidationError("--split-after must be 0 (all at once) or more seconds") }
+        guard self.stallTimeout > 0 else { throw ValidationError("--stall-timeout must be more than 0 seconds") }
+    }
+
     func platformChoice() throws -> PlatformChoice {
         try PlatformChoice(parsing: self.platform)
     }
 
     func downloadOptions(retries: Int) -> DownloadOptions {
         var options = DownloadOptions(connections: self.connections, chunkSize: self.chunkSize.bytes, attempts: retries + 1, stallTimeout: self.stallTimeout)
-        options.splitThreshold = max(0, self.splitAfter)
+        options.splitThreshold = self.splitAfter
         // As many connections as blobs in flight, or as one blob may use: a lone big blob still gets them all.
         options.budget = ConnectionBudget(limit: max(self.jobs, self.connections))
         return options
