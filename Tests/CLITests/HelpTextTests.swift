@@ -22,6 +22,19 @@ import Testing
         }
     }
 
+    @Test("examples survive an 80-column terminal whole: a long one goes on after a backslash, indented", arguments: commands)
+    func examplesCopyPasteable(command: String) async throws {
+        let result = try await CLI().run(command.isEmpty ? ["--help"] : [command, "--help"])
+        let lines = result.stdoutString.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let start = try #require(lines.firstIndex { $0.hasPrefix("Examples") })
+        var continued = false
+        for line in lines[(start + 1)...].prefix(while: { !$0.hasPrefix("USAGE:") }) where !line.isEmpty {
+            let expected = continued ? line.hasPrefix("      ") : line.hasPrefix("  ferry ")
+            #expect(expected, "\(command) --help: an example broken by the wrapper: \(line)")
+            continued = line.hasSuffix(" \\")
+        }
+    }
+
     private static func isProse(_ line: String) -> Bool {
         !line.isEmpty && !line.hasPrefix(" ") && !line.hasSuffix(":") && !line.hasPrefix("OVERVIEW:")
     }

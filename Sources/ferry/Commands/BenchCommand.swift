@@ -27,9 +27,10 @@ struct BenchCommand: AsyncParsableCommand {
             Examples:
               ferry bench --compare skopeo --json bench.json --plot bench.svg
               ferry bench push pull --size 64MiB --runs 5
-              ferry bench --baseline bench.json --max-regression 15          # exit 1 on a slower phase
-              ferry bench --registry registry.corp.example:5000 --ca-cert corp-ca.pem push pull
-              ferry bench --from v0.1.json --from v0.2.json --plot versions.svg   # plot earlier runs, no run
+              ferry bench --baseline bench.json --max-regression 15   # exit 1 if slower
+              ferry bench --registry registry.corp.example:5000 --ca-cert corp-ca.pem \\
+                  push pull
+              ferry bench --from v1.json --from v2.json --plot versions.svg   # plot only
             """
     )
 

@@ -24,14 +24,20 @@ struct CopyCommand: AsyncParsableCommand {
 
             Examples:
               ferry copy docker://registry.example.com/app:1.2 oci:./app-layout
-              ferry copy --platform linux/arm64 docker://quay.io/keycloak/keycloak:26.2.4 oci:./kc:26.2.4
-              ferry copy --tls-verify=false docker://127.0.0.1:5000/nginx:latest oci:/tmp/nginx
-              ferry copy docker-archive:saved.tar:nginx:1.27 docker://registry.corp.example/nginx:1.27
-              ferry copy docker-archive:saved.tar.gz:@1 docker://registry.corp.example/tools/untagged:1
+              ferry copy --platform linux/arm64 \\
+                  docker://quay.io/keycloak/keycloak:26.2.4 oci:./kc:26.2.4
+              ferry copy --tls-verify=false docker://127.0.0.1:5000/nginx:latest \\
+                  oci:/tmp/nginx
+              ferry copy docker-archive:saved.tar:nginx:1.27 \\
+                  docker://registry.corp.example/nginx:1.27
+              ferry copy docker-archive:saved.tar.gz:@1 \\
+                  docker://registry.corp.example/tools/untagged:1
               ferry copy oci-archive:app.tar:1.2 oci:./app-layout
               ferry copy docker://registry.example.com/app:1.2 oci-archive:app.tar:1.2
-              ferry copy docker://registry.example.com/app:1.2 docker-archive:app.tar:app:1.2
-              ferry copy --dest-compress zstd docker://registry.example.com/app:1.2 docker://mirror.internal/app:1.2-zstd
+              ferry copy docker://registry.example.com/app:1.2 \\
+                  docker-archive:app.tar:app:1.2
+              ferry copy --dest-compress zstd docker://registry.example.com/app:1.2 \\
+                  docker://mirror.internal/app:1.2-zstd
             """
     )
 

@@ -21,9 +21,11 @@ struct SaveCommand: AsyncParsableCommand {
 
             Examples:
               ferry save -o akko.tar quay.io/keycloak/keycloak:26.2.4 apache/airflow:3.0.1
-              ferry images helm/akko/values.yaml > images.txt && ferry save -f images.txt -o akko.tar
+              ferry images helm/akko/values.yaml > images.txt && ferry save -f \\
+                  images.txt -o akko.tar
               ferry save --platform linux/amd64 -f images.txt -o akko-amd64.tar
-              ferry save -f images.txt --since akko-2026.04.tar.ferry.json -o akko-update.tar
+              ferry save -f images.txt --since akko-2026.04.tar.ferry.json -o \\
+                  akko-update.tar
               ferry save -f images.txt -o akko.tar.zst
             """
     )
