@@ -114,6 +114,19 @@ import Testing
         #expect(bad.doubts.map(\.line) == [2])
     }
 
+    @Test("a values file that is not valid YAML is an error saying where, not an empty plain list")
+    func invalidYAMLIsAnError() throws {
+        for (yaml, expected) in [
+            ("image:\n  repository: nginx\nresources:\n\tlimits: {}\n", "line 4, column 1: found character that cannot start any token"),
+            ("image: nginx:1.0\nimage: redis:7\n", "'image'"),
+            ("image: [unclosed\n", "did not find expected ',' or ']'"),
+        ] {
+            let error = try #require(throws: MirrorError.self) { try DiscoveryFixtures.report(yaml: yaml, name: "values.yaml") }
+            #expect(error.message.contains("values.yaml is not valid YAML"), "\(error.message)")
+            #expect(error.message.contains(expected), "\(error.message)")
+        }
+    }
+
     @Test func yamlMergeKeysAreExpanded() throws {
         let report = try DiscoveryFixtures.report(yaml: """
             defaults: &defaults

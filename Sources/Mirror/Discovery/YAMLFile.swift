@@ -15,7 +15,10 @@ struct YAMLFile: Sendable {
         self.text = text
         do {
             var documents: [YAMLValue] = []
-            for node in try Yams.compose_all(yaml: text) {
+            // Not `compose_all`: its sequence ends quietly at a syntax error (or a duplicate key), which made a
+            // broken values file look like an empty one.
+            let parser = try Parser(yaml: text)
+            while let node = try parser.nextRoot() {
                 documents.append(YAMLValue(node: node, file: file))
             }
             self.documents = documents
@@ -44,9 +47,15 @@ struct YAMLFile: Sendable {
         return text
     }
 
-    /// Yams' description repeats the whole snippet; the first line says where and what.
+    /// Where and what, in one line: Yams' own description repeats the whole snippet.
     private static func describe(_ error: YamlError) -> String {
-        let text = "\(error)"
-        return text.split(separator: "\n").first.map(String.init) ?? text
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            return "line \(mark.line), column \(mark.column): \(problem)" + (context.map { " (\($0.text) at line \($0.mark.line))" } ?? "")
+        default:
+            let text = "\(error)"
+            return text.split(separator: "\n").first.map(String.init) ?? text
+        }
     }
 }
