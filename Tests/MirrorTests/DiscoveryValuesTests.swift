@@ -127,6 +127,25 @@ import Testing
         }
     }
 
+    @Test("a list of images holds strings or images in parts, name/tag as well as repository/tag; kustomize's entries are not images")
+    func imageListsOfParts() throws {
+        let report = try DiscoveryFixtures.report(yaml: """
+            images:
+              - alpine:3.20
+              - name: foo/bar
+                tag: v1
+              - repository: quay.io/x/y
+                tag: "2"
+            kustomize:
+              images:
+                - name: nginx
+                  newName: registry.example/nginx
+                  newTag: "1.27"
+            """)
+        #expect(Set(report.references.map(\.description)) == ["docker.io/library/alpine:3.20", "docker.io/foo/bar:v1", "quay.io/x/y:2"])
+        #expect(report.images.first { $0.reference.description == "docker.io/foo/bar:v1" }?.path == "images[1]")
+    }
+
     @Test func yamlMergeKeysAreExpanded() throws {
         let report = try DiscoveryFixtures.report(yaml: """
             defaults: &defaults

@@ -66,6 +66,14 @@ struct ImageWalker {
                     } else {
                         self.otherScalar(item, at: itemPath, key: key ?? "")
                     }
+                } else if listOfImages, item["newName"] == nil, item["newTag"] == nil,
+                    let nameKey = ["repository", "name"].first(where: { item[$0] != nil })
+                {
+                    // `images: [{name: foo/bar, tag: v1}]`: each item is an image in parts (not kustomize's
+                    // `images: [{name, newName, newTag}]`, whose `name` is the image replaced).
+                    if let name = item[nameKey]?.text, !name.isEmpty {
+                        self.parts(item, at: itemPath, prefix: "", repositoryKey: nameKey)
+                    }
                 } else {
                     self.walk(item, at: itemPath, key: nil)
                 }
