@@ -146,6 +146,21 @@ import Testing
         #expect(report.images.first { $0.reference.description == "docker.io/foo/bar:v1" }?.path == "images[1]")
     }
 
+    @Test("an unquoted number is printed by Helm as Go's %v prints a float64, which is what the chart pulls")
+    func helmPrintsNumbersAsGoFloats() throws {
+        for (text, printed) in [
+            ("1.10", "1.1"), ("3.0", "3"), ("8", "8"), ("123456", "123456"), ("1234567", "1.234567e+06"),
+            ("20240101", "2.0240101e+07"), ("1000000", "1e+06"), ("0.0001", "0.0001"), ("0.00001", "1e-05"), ("-2.5", "-2.5"),
+            ("12345678901234567890123", "1.2345678901234568e+22"),
+        ] {
+            #expect(ImageWalker.helmRendering(ofNumber: text) == printed, "\(text)")
+        }
+        let report = try DiscoveryFixtures.report(yaml: "app:\n  image:\n    repository: myorg/app\n    tag: 20240101\n")
+        #expect(report.doubts.first?.reason.contains("2.0240101e+07") == true, "\(report.doubts)")
+        let small = try DiscoveryFixtures.report(yaml: "app:\n  image:\n    repository: myorg/app\n    tag: 42\n")
+        #expect(small.doubts.isEmpty)
+    }
+
     @Test func yamlMergeKeysAreExpanded() throws {
         let report = try DiscoveryFixtures.report(yaml: """
             defaults: &defaults

@@ -181,7 +181,7 @@ struct ImageWalker {
         var tag: String?
         if let tagValue = map[tagKey], let tagScalar = tagValue.scalar, let text = tagValue.text, !text.isEmpty {
             tag = text
-            if tagScalar.kind == .float, let rendered = Self.helmRendering(ofFloat: text), rendered != text {
+            if tagScalar.kind == .float || tagScalar.kind == .int, let rendered = Self.helmRendering(ofNumber: text), rendered != text {
                 self.doubt(text, scalar: tagScalar, at: path.appending(tagKey),
                            "Helm reads the unquoted tag \(text) as the number \(rendered); quote it: \(tagKey): \"\(text)\"")
             }
@@ -229,11 +229,32 @@ struct ImageWalker {
         return "\(host)/\(repository)"
     }
 
-    /// How Go's text/template prints a YAML float (strconv 'g', shortest): `1.10` → `1.1`, `3.0` → `3`.
-    static func helmRendering(ofFloat text: String) -> String? {
+    /// How a chart's template prints an unquoted number: Helm reads every YAML number as a float64 and Go prints it
+    /// with `%v` (strconv 'g', shortest digits), so `1.10` is `1.1` and `20240101` is `2.0240101e+07` (an exponent
+    /// from 6 digits on: helm/helm#1707).
+    static func helmRendering(ofNumber text: String) -> String? {
         guard let number = Double(text.replacingOccurrences(of: "_", with: "")), number.isFinite else { return nil }
-        if number == number.rounded(), abs(number) < 1e21 { return String(Int64(number)) }
-        return "\(number)"
+        guard number != 0 else { return "0" }
+        // Swift's description has the shortest digits that read back as the same number, like Go's.
+        let shown = "\(abs(number))".lowercased()
+        let parts = shown.split(separator: "e")
+        let mantissa = parts[0].split(separator: ".", omittingEmptySubsequences: false)
+        let whole = String(mantissa[0]), fraction = mantissa.count > 1 ? String(mantissa[1]) : ""
+        var digits = Substring(whole + fraction)
+        // The value is 0.DIGITS × 10^point.
+        var point = whole.count + (parts.count > 1 ? Int(parts[1]) ?? 0 : 0)
+        while digits.first == "0" { digits = digits.dropFirst(); point -= 1 }
+        while digits.last == "0" { digits = digits.dropLast() }
+        let sign = number < 0 ? "-" : ""
+        let exponent = point - 1
+        if exponent < -4 || exponent >= 6 {
+            let rest = digits.dropFirst()
+            let magnitude = abs(exponent) < 10 ? "0\(abs(exponent))" : "\(abs(exponent))"
+            return sign + String(digits.prefix(1)) + (rest.isEmpty ? "" : "." + rest) + "e" + (exponent < 0 ? "-" : "+") + magnitude
+        }
+        if point <= 0 { return sign + "0." + String(repeating: "0", count: -point) + digits }
+        if point >= digits.count { return sign + digits + String(repeating: "0", count: point - digits.count) }
+        return sign + digits.prefix(point) + "." + digits.dropFirst(point)
     }
 
     /// The innermost chart scope holding `path`.
