@@ -21,6 +21,10 @@ import Testing
             (["load", work.appending("nope.tar").path, "--to", "127.0.0.1:1/ns"], "does not exist"),
             (["load", dir, "--to", "127.0.0.1:1/ns:tag"], "without a tag or digest"),
             (["load", dir, "--to", "127.0.0.1:1", "--upload-chunk-size", "lots"], "upload-chunk-size"),
+            // A --map that could not be written after the pushes is refused before them.
+            (["load", dir, "--to", "127.0.0.1:1/ns", "--map", work.path], "is a directory"),
+            (["load", dir, "--to", "127.0.0.1:1/ns", "--map", work.appending("no/map.json").path], "there is no directory"),
+            (["sync", "127.0.0.1:1/a:1", "--to", "127.0.0.1:1/ns", "--map", work.path], "is a directory"),
         ]
         for (args, message) in cases {
             let r = try await cli.run(args)

@@ -79,9 +79,6 @@ struct LoadCommand: AsyncParsableCommand {
         let engine = self.global.engine()
         try await Run.job(progress: renderer) {
             let result = try await Loader(engine: engine).load(bundle, naming: naming, platform: platform, options: options)
-            if let map {
-                try ImageMap.write(result.images.map { ImageMapEntry(source: $0.source, target: $0.target, digest: $0.digest) }, to: map)
-            }
             let elapsed = Date().timeIntervalSince(renderer.start)
             let rate = elapsed > 0 ? Int64(Double(result.bytesUploaded) / elapsed) : 0
             let resumed = result.blobsResumed > 0 ? " (\(result.blobsResumed) resumed)" : ""
@@ -93,6 +90,10 @@ struct LoadCommand: AsyncParsableCommand {
                     "blobs_mounted": result.blobsMounted, "bytes": result.bytesUploaded,
                 ])
             for image in result.images { print("\(image.target) \(image.digest)") }
+            // After the results, so a map that cannot be written still leaves the list of what was pushed.
+            if let map {
+                try ImageMap.write(result.images.map { ImageMapEntry(source: $0.source, target: $0.target, digest: $0.digest) }, to: map)
+            }
         }
     }
 }

@@ -61,9 +61,6 @@ struct SyncCommand: AsyncParsableCommand {
         let engine = self.global.engine()
         try await Run.job(progress: renderer) {
             let result = try await Syncer(engine: engine).sync(references, naming: naming, options: options)
-            if let map {
-                try ImageMap.write(result.images.map { ImageMapEntry(source: $0.source, target: $0.target, digest: $0.digest) }, to: map)
-            }
             let elapsed = Date().timeIntervalSince(renderer.start)
             let rate = elapsed > 0 ? Int64(Double(result.push.bytesUploaded) / elapsed) : 0
             let p = result.push
@@ -75,6 +72,10 @@ struct SyncCommand: AsyncParsableCommand {
                     "blobs_skipped": p.blobsSkipped, "blobs_mounted": p.blobsMounted, "bytes": p.bytesUploaded,
                 ])
             for image in result.images { print("\(image.target) \(image.digest)") }
+            // After the results, so a map that cannot be written still leaves the list of what was pushed.
+            if let map {
+                try ImageMap.write(result.images.map { ImageMapEntry(source: $0.source, target: $0.target, digest: $0.digest) }, to: map)
+            }
             guard result.failures.isEmpty else {
                 for failure in result.failures { Run.fail("\(failure.source): \(failure.message)") }
                 throw MirrorError(.failed, "\(result.failures.count) of \(references.count) images failed; fix the causes above and run the same command again")

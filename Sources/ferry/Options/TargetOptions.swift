@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Mirror
 import Registry
 
@@ -16,6 +17,21 @@ struct TargetOptions: ParsableArguments {
 
     @Option(name: .customLong("upload-chunk-size"), help: ArgumentHelp("Blobs up to this size go in one PUT, larger ones in PATCH chunks of it.", valueName: "size"))
     var uploadChunkSize: ByteSize = ByteSize(64 << 20)
+
+    /// A `--map` that cannot be written is found now, not after every image is pushed.
+    func validate() throws {
+        guard let map = self.map else { return }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: map, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ValidationError("--map \(map) is a directory; name a file")
+        }
+        let parent = (map as NSString).deletingLastPathComponent
+        let directory = parent.isEmpty ? "." : parent
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("--map \(map): there is no directory \(directory)")
+        }
+        guard access(directory, W_OK) == 0 else { throw ValidationError("--map \(map): \(directory) is not writable") }
+    }
 
     func naming() throws -> TargetNaming {
         guard let layout = NamingLayout(rawValue: self.layout) else {
