@@ -48,6 +48,8 @@ public enum ImageLocation: Sendable, Hashable, CustomStringConvertible {
             } catch {
                 throw MirrorError(.usage, "\(error)")
             }
+        } else if let colon = text.firstIndex(of: ":"), ["dir", "docker-daemon", "containers-storage", "sif", "ostree"].contains(String(text[..<colon])) {
+            throw MirrorError(.usage, "\"\(text)\": skopeo's \(text[..<colon]): transport is not one Ferry reads or writes; use docker://REFERENCE, oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE")
         } else {
             throw MirrorError(.usage, "\"\(text)\" has no transport: write docker://REFERENCE, oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE")
         }

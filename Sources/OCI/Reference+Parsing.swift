@@ -11,6 +11,9 @@ extension Reference {
         guard !input.isEmpty else {
             throw fail("it is empty; expected [REGISTRY/]REPOSITORY[:TAG][@DIGEST]")
         }
+        if input.hasPrefix("http://") || input.hasPrefix("https://") {
+            throw fail("a reference is HOST/REPOSITORY[:TAG], without http:// or https:// (Ferry tries HTTPS; for a plain-HTTP registry pass --tls-verify=false)")
+        }
         if input.utf8.count == 64, input.utf8.allSatisfy(ASCII.isHexDigit) {
             throw fail("64 hex digits are an image ID, not a name; to pin content write NAME@sha256:<hex>")
         }

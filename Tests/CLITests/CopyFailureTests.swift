@@ -17,6 +17,33 @@ import Testing
         #expect(badPlatform.status == 2)
     }
 
+    @Test("ordinary mistakes get a message that names them (a URL for a reference, skopeo's other transports, a registry for verify, a file that is not a tar or a CA)")
+    func ordinaryMistakes() async throws {
+        let cli = try CLI()
+        let work = try TemporaryDirectory()
+        let empty = work.appending("empty.tar").path
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        let notPEM = work.appending("ca.pem").path
+        FileManager.default.createFile(atPath: notPEM, contents: Data("web:\n  image: nginx\n".utf8))
+        let cases: [([String], Int32, String)] = [
+            (["inspect", "http://127.0.0.1:9/app:1"], 2, "without http:// or https://"),
+            (["load", empty, "--to", "https://127.0.0.1:9/ns"], 2, "without http:// or https://"),
+            (["load", empty, "--to", "127.0.0.1:9/NS5"], 2, "--to 127.0.0.1:9/NS5: repository names must be lowercase"),
+            (["copy", "docker://a.example/b:1", "dir:\(work.path)/d"], 2, "skopeo's dir: transport"),
+            (["verify", "docker://127.0.0.1:9/app:1"], 2, "offline"),
+            (["verify", empty], 1, "is not a tar archive: it is empty"),
+            (["verify", "oci-archive:\(empty):app:1"], 1, "is not a tar archive"),
+            (["sync", "-f", work.path, "--to", "127.0.0.1:9/ns"], 2, "is a directory"),
+            (["inspect", "--ca-cert", notPEM, "127.0.0.1:9/app:1"], 1, "holds no PEM certificate"),
+        ]
+        for (args, status, message) in cases {
+            let r = try await cli.run(args)
+            #expect(r.status == status, "\(args): \(r.stderrString)")
+            #expect(r.stderrString.contains(message), "\(args): \(r.stderrString)")
+            #expect(!r.stderrString.contains("/NS5/x"), "\(args): \(r.stderrString)")
+        }
+    }
+
     @Test("numbers out of range are usage errors in every command that moves images, before anything is fetched")
     func numbersOutOfRange() async throws {
         let cli = try CLI()

@@ -44,7 +44,7 @@ let invalidReferences: [InvalidReference] = [
     .init(input: "ñginx", because: "is invalid"),
     .init(input: "-docker.io/docker/docker", because: "registry \"-docker.io\" is not a valid HOST[:PORT]"),
     .init(input: "my_host.com/app", because: "registry \"my_host.com\" is not a valid HOST[:PORT]"),
-    .init(input: "https://github.com/docker/docker", because: "registry \"https:\" has an invalid port"),
+    .init(input: "https://github.com/docker/docker", because: "without http:// or https://"),
     .init(input: "host:50a0/repo", because: "has an invalid port"),
     .init(input: "[fe80::1%eth0]:5000/repo", because: "is not a valid HOST[:PORT]"),
     .init(input: "[2001:db8:3:4::192.0.2.33]:5000/repo", because: "is not a valid HOST[:PORT]"),

@@ -13,6 +13,9 @@ public struct Destination: Sendable, Hashable, CustomStringConvertible {
     /// Parses `REGISTRY[/NAMESPACE]`; a `docker://` prefix and trailing slashes are accepted.
     public init(parsing text: String) throws(MirrorError) {
         var rest = Substring(text)
+        if rest.hasPrefix("http://") || rest.hasPrefix("https://") {
+            throw MirrorError(.usage, "--to \(text): write REGISTRY[/NAMESPACE] without http:// or https:// (Ferry tries HTTPS; for a plain-HTTP registry pass --tls-verify=false)")
+        }
         if rest.hasPrefix("docker://") { rest = rest.dropFirst("docker://".count) }
         while rest.hasSuffix("/") { rest = rest.dropLast() }
         guard !rest.isEmpty else {
@@ -54,8 +57,9 @@ public struct Destination: Sendable, Hashable, CustomStringConvertible {
         do {
             parsed = try Reference(parsing: "\(hostForm)/\(probe)")
         } catch {
-            // The stand-in port must not show up in the message.
-            let why = hostForm == host ? error.message : "\(host) is not a valid registry host (HOST[:PORT])"
+            // Neither the stand-in port nor the stand-in repository may show up in the message: only the reason.
+            let reason = error.message.range(of: "\": ").map { String(error.message[$0.upperBound...]) } ?? error.message
+            let why = hostForm == host ? reason : "\(host) is not a valid registry host (HOST[:PORT])"
             throw MirrorError(.usage, "--to \(input): \(why)")
         }
         guard hostForm == host else { return host }

@@ -20,6 +20,10 @@ public struct Verifier: Sendable {
 
     /// `BUNDLE.tar`, `BUNDLE.tar.zst`, `BUNDLE.tar.gz` or `oci:DIR` (a plain directory path works too).
     public func verify(_ target: String, jobs: Int = 2) async throws -> Report {
+        if target.hasPrefix("docker://") {
+            throw MirrorError(.usage, "verify checks files, offline: a bundle or oci:DIR; to check \(target), copy it to oci:DIR first and verify that")
+        }
+        let target = Self.archivePath(target)
         let archive: any ImageArchive
         var report = Report()
         if target.hasPrefix("oci:") || Self.isDirectory(target) {
@@ -186,6 +190,14 @@ public struct Verifier: Sendable {
                 report.problems.append("manifest.json[\(i)]: RepoTag \(tag) names no image of index.json: docker load and ferry load would name it differently; the archive is damaged")
             }
         }
+    }
+
+    /// `oci-archive:FILE[:REF]` and `docker-archive:FILE[:REF]` name a file to check whole; anything else as given.
+    static func archivePath(_ target: String) -> String {
+        guard let transport = ["oci-archive:", "docker-archive:"].first(where: { target.hasPrefix($0) }) else { return target }
+        var path = String(target.dropFirst(transport.count))
+        while !FileManager.default.fileExists(atPath: path), let colon = path.lastIndex(of: ":") { path = String(path[..<colon]) }
+        return path
     }
 
     static func isDirectory(_ path: String) -> Bool {

@@ -52,6 +52,7 @@ public struct TarReader: Sendable {
         var decoder = TarHeaderDecoder(path: path)
         while true {
             guard offset + 512 <= fileSize else {
+                if offset == 0 { throw StoreError(.corrupt, "\(path) is not a tar archive: \(fileSize == 0 ? "it is empty" : "it is \(fileSize) bytes, less than one tar header")") }
                 throw StoreError(.corrupt, "\(path) is truncated: it ends inside a tar header at byte \(offset)")
             }
             let block = try decoder.decode(try read(offset, 512), at: offset)
