@@ -46,6 +46,8 @@ final class ProxyStats: Sendable {
         var faultsApplied: [String: Int] = [:]
         /// Responses the proxy made itself (injected statuses, 413s, 502s).
         var localResponses = 0
+        /// Per 50 ms window, the connections that sent blob bytes in it: how many really stream at once.
+        var blobSenders: [UInt64: Set<ObjectIdentifier>] = [:]
     }
 
     private let counters = Mutex(Counters())
@@ -75,10 +77,12 @@ final class ProxyStats: Sendable {
         }
     }
 
-    func responseBody(_ bytes: Int, _ pathClass: PathClass) {
+    func responseBody(_ bytes: Int, _ pathClass: PathClass, connection: ObjectIdentifier) {
+        let window = pathClass == .blobs ? DispatchTime.now().uptimeNanoseconds / 50_000_000 : nil
         self.counters.withLock {
             $0.responseBodyBytes += bytes
             $0.byClass[pathClass, default: ClassCounters()].responseBodyBytes += bytes
+            if let window { $0.blobSenders[window, default: []].insert(connection) }
         }
     }
 
@@ -119,6 +123,7 @@ final class ProxyStats: Sendable {
             "statuses": Dictionary(uniqueKeysWithValues: counters.statuses.map { (String($0.key), $0.value) }),
             "faultsApplied": counters.faultsApplied,
             "localResponses": counters.localResponses,
+            "maxBlobSenders": counters.blobSenders.values.map(\.count).max() ?? 0,
         ]
         object.merge(extra) { _, new in new }
         return object

@@ -2,11 +2,10 @@ import Foundation
 import TestSupport
 import Testing
 
-/// One blob over several TCP connections: really several (counted at the proxy and in /proc/net/tcp), and faster
-/// through a link that caps each connection. Ratios only, with margin: this is a functional check of parallelism,
-/// the benchmarks measure speed.
+/// One blob over several TCP connections: really several, streaming side by side (counted at the proxy and in
+/// /proc/net/tcp). A functional check of parallelism: the benchmarks measure speed.
 @Suite struct DownloadParallelTests {
-    @Test("through a per-connection cap, --connections 4 opens 4 connections and is clearly faster than --connections 1")
+    @Test("through a per-connection cap, --connections 4 streams the layer over 4 connections side by side, --connections 1 over one")
     func throttledConnections() async throws {
         let seeded = try await DL.SeededImage.launch(layerBytes: 32 << 20, seed: 331)
         defer { seeded.stop() }
@@ -42,13 +41,10 @@ import Testing
         #expect(s1.blobBytes == seeded.layer.size + seeded.config.size)
         #expect(s4.blobBytes <= seeded.layer.size + seeded.config.size + 4 * (512 << 10))
 
-        let t1 = try #require(DL.ProgressLine.duration(of: seeded.layer.digest, in: DL.ProgressLine.parse(single.stderrString)))
-        let t4 = try #require(DL.ProgressLine.duration(of: seeded.layer.digest, in: DL.ProgressLine.parse(parallel.stderrString)))
-        // A functional check that the connections run in parallel, not a speed target (perf/throttled.py has that):
-        // 4 connections under a per-connection cap are ideally 4× one, one after another ~1×. Extra connections join
-        // only once the first one's rate is known (--split-after), and a clean-clone CI run under full load measured
-        // 1.92×: 1.5× still tells parallel from serial.
-        #expect(t1 / t4 >= 1.5, "1 connection: \(t1) s, 4 connections: \(t4) s (ratio \(t1 / t4))")
+        // Side by side, not one after another: connections that each sent layer bytes within one 50 ms window, counted
+        // at the proxy (a clock-free check, so a loaded machine cannot fail it; perf/throttled.py measures the speed).
+        #expect(s4.maxBlobSenders >= 4, "at most \(s4.maxBlobSenders) connections streamed at once")
+        #expect(s1.maxBlobSenders <= 2, "--connections 1: the layer and the config at most")
     }
 
     @Test("TLS registry: --connections 4 fetches the layer over 4 TCP connections, in parallel (the registry's own request log)")

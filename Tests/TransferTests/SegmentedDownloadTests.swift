@@ -51,11 +51,11 @@ import Testing
         var retries: Int { self.list.withLock { $0.count { if case .retried = $0 { true } else { false } } } }
     }
 
-    @Test("cancelled half way, run again: finished chunks are kept, only the rest is fetched, the file verifies")
+    @Test("cancelled part way, run again: finished chunks are kept, only the rest is fetched, the file verifies")
     func resumeAfterCancel() async throws {
         let fixture = try await BlobFixture.launch(layerBytes: 6 << 20, seed: 411)
         defer { fixture.stop() }
-        // Slow enough (about 3 s in all) that the cancellation lands half way even when the suite loads both cores.
+        // Slow enough (about 3 s in all) that the cancellation lands part way even when the suite loads both cores.
         let proxy = try await TestProxy.start(upstream: fixture.registry.address, faults: ["throttle=500000,path=/blobs/"])
         defer { proxy.stop() }
         let engine = CurlEngine()
@@ -66,13 +66,16 @@ import Testing
         let fetch = Self.fetcher(engine, url: fixture.url(via: proxy.address))
 
         let first = Task { try await download.run(fetch) }
-        let half = (fixture.blob.size / Int(Self.chunk)) / 2
-        let reached = try await eventually(.seconds(30)) { Self.doneChunks(download.journalPath) >= half }
+        // A quarter, not half: under a loaded suite the proxy's throttle wakes late and the link runs slower.
+        let chunks = fixture.blob.size / Int(Self.chunk)
+        let part = chunks / 4
+        let reached = try await eventually(.seconds(30)) { Self.doneChunks(download.journalPath) >= part }
         #expect(reached)
         first.cancel()
         await #expect(throws: (any Error).self) { try await first.value }
         let done = Self.doneChunks(download.journalPath)
-        #expect(done >= half, "the journal kept \(done) chunks after cancellation")
+        #expect(done >= part, "the journal kept \(done) chunks after cancellation")
+        #expect(done < chunks, "cancelled before the end")
         let plan = ChunkPlan(size: Int64(fixture.blob.size), chunkSize: Self.chunk)
         let doneBytes = Self.doneIndices(download.journalPath).reduce(Int64(0)) { $0 + Int64(plan.range(of: $1).count) }
         #expect(FileManager.default.fileExists(atPath: path))
