@@ -44,6 +44,13 @@ import Testing
         let verify = try await cli.run(["verify", bundle])
         #expect(verify.status == 0, "\(verify.stderrString)")
         #expect(verify.stdoutString.contains("OK"))
+        let quiet = try await cli.run(["verify", "-q", bundle])
+        #expect(quiet.status == 0 && quiet.stdoutString.isEmpty && quiet.stderrString.isEmpty)
+
+        // --progress none drops the progress, not the summary (that is --quiet).
+        let again = try await cli.run(["save", "--progress", "none", "-o", f.work.appending("again.tar").path, f.dockerRef])
+        #expect(again.status == 0, "\(again.stderrString)")
+        #expect(again.stderrString.hasPrefix("saved 1 images to"), "\(again.stderrString)")
 
         // oci-archive: the OCI-typed multi-arch image pushed to a fresh repository keeps its digest.
         try await ProcessRunner.check(["skopeo", "copy", "--all", "--dest-tls-verify=false", "oci-archive:\(bundle):\(f.multiRef)", "docker://\(f.registry.address)/rt/app:1.0"])

@@ -96,6 +96,21 @@ struct RewriteCLITests {
         #expect(try String(contentsOfFile: manifest, encoding: .utf8).contains("image: r.example/ns/nginx:1.27"))
     }
 
+    @Test("--quiet: images and rewrite keep stderr empty, the results unchanged")
+    func quiet() async throws {
+        let scratch = try RewriteTestSupport.scratch()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let doubts = DiscoveryFixtures.path("values/doubts.yaml")
+        let loud = try await self.ferry("images", doubts)
+        let quiet = try await self.ferry("images", "-q", doubts)
+        #expect(!loud.stderrString.isEmpty)
+        #expect(quiet.status == 0 && quiet.stderrString.isEmpty && quiet.stdoutString == loud.stdoutString)
+        let out = scratch.appendingPathComponent("o.yaml").path
+        let rewritten = try await self.ferry("rewrite", "--quiet", DiscoveryFixtures.path("akko/values.yaml"), "--to", "r.example/ns", "-o", out)
+        #expect(rewritten.status == 0 && rewritten.stderrString.isEmpty, "\(rewritten.stderrString)")
+        #expect(FileManager.default.fileExists(atPath: out))
+    }
+
     @Test func helpHasExamples() async throws {
         for command in ["images", "rewrite"] {
             let help = try await self.ferry(command, "--help")

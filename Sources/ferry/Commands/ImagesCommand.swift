@@ -39,6 +39,9 @@ struct ImagesCommand: AsyncParsableCommand {
     @Flag(help: "Fail (exit 1) on values that may or may not be images, listing where each is, instead of guessing.")
     var strict = false
 
+    @Flag(name: .shortAndLong, help: "No warnings on stderr; the list alone.")
+    var quiet = false
+
     func run() async throws {
         let report: DiscoveryReport
         do {
@@ -54,12 +57,12 @@ struct ImagesCommand: AsyncParsableCommand {
             let count = report.doubts.count
             throw Run.exit(for: MirrorError(.failed, "\(count) doubtful value\(count == 1 ? "" : "s") (--strict):\n\(lines)"))
         }
-        if !self.json {
+        if !self.json && !self.quiet {
             for doubt in report.doubts {
                 FileHandle.standardError.write(Data("ferry: warning: \(doubt)\n".utf8))
             }
         }
-        if report.images.isEmpty {
+        if report.images.isEmpty && !self.quiet {
             FileHandle.standardError.write(Data("ferry: warning: no images found in \(self.paths.joined(separator: " "))\n".utf8))
         }
         if self.json {

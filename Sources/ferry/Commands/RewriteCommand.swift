@@ -48,6 +48,9 @@ struct RewriteCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the result here instead of stdout.", valueName: "file"))
     var output: String?
 
+    @Flag(name: .shortAndLong, help: "No warnings and no summary on stderr.")
+    var quiet = false
+
     func run() async throws {
         do {
             guard self.to != nil || self.map != nil else {
@@ -59,7 +62,7 @@ struct RewriteCommand: AsyncParsableCommand {
             let naming = try self.to.map { TargetNaming(destination: try Destination(parsing: $0), layout: layout) }
             let entries = try self.map.map { try ImageMap.read(from: $0) }
             let result = try Rewriter().rewrite(self.path, options: RewriteOptions(naming: naming, map: entries))
-            for warning in result.warnings {
+            for warning in result.warnings where !self.quiet {
                 FileHandle.standardError.write(Data("ferry: warning: \(warning)\n".utf8))
             }
             let text = result.text.hasSuffix("\n") || result.text.isEmpty ? result.text : result.text + "\n"
@@ -73,7 +76,7 @@ struct RewriteCommand: AsyncParsableCommand {
                     throw MirrorError(.failed, error.message)
                 }
                 let count = result.targets.count
-                FileHandle.standardError.write(Data("rewrote \(count) image\(count == 1 ? "" : "s") of \(self.path) into \(output)\n".utf8))
+                if !self.quiet { FileHandle.standardError.write(Data("rewrote \(count) image\(count == 1 ? "" : "s") of \(self.path) into \(output)\n".utf8)) }
             } else {
                 FileHandle.standardOutput.write(Data(text.utf8))
             }

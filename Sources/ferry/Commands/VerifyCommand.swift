@@ -31,13 +31,17 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: "Blobs hashed at once.")
     var jobs: Int = 2
 
+    @Flag(name: .shortAndLong, help: "Print nothing when the bundle is sound: the exit status says it.")
+    var quiet = false
+
     func run() async throws {
-        let target = self.target, jobs = self.jobs
+        let target = self.target, jobs = self.jobs, quiet = self.quiet
         try await Run.job {
             let start = Date()
             let report = try await Verifier().verify(target, jobs: jobs)
             let elapsed = Date().timeIntervalSince(start)
             if report.ok {
+                if quiet { return }
                 let delta = report.isDelta ? " (a delta: \(report.leftToBase) blobs are in its base bundle)" : ""
                 print("\(target): OK — \(report.images.count) images, \(report.blobs) blobs, \(ByteCount(report.bytes)) verified in \(String(format: "%.1f", elapsed)) s\(delta)")
                 return

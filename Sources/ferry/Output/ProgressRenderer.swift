@@ -35,11 +35,14 @@ final class ProgressRenderer: Sendable {
     }
 
     let mode: ProgressMode
+    /// `--quiet`: no progress and no summary; `--progress none` drops only the progress.
+    let quiet: Bool
     let start = Date()
     private let state = Mutex(State())
     private let ticker = Mutex<Task<Void, Never>?>(nil)
 
     init(mode: ProgressMode, quiet: Bool) {
+        self.quiet = quiet
         if quiet {
             self.mode = .none
         } else if mode == .auto {
@@ -191,8 +194,8 @@ final class ProgressRenderer: Sendable {
     /// The end-of-job summary: a human line, or one JSON object with `--progress json`. Not shown with `--quiet`.
     func summary(_ line: String, fields: [String: Any]) {
         self.finish()
+        guard !self.quiet else { return }
         switch self.mode {
-        case .none: return
         case .json:
             var object = fields
             object["event"] = "summary"
