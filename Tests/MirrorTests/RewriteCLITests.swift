@@ -61,7 +61,8 @@ struct RewriteCLITests {
         #expect(try await self.ferry("rewrite", DiscoveryFixtures.path("ckf/bundle.yaml")).status == 2)
         #expect(try await self.ferry("rewrite", DiscoveryFixtures.path("ckf/bundle.yaml"), "--to", "r.example/NS").status == 2)
         #expect(try await self.ferry("rewrite", DiscoveryFixtures.path("ckf/bundle.yaml"), "--to", "r.example", "--layout", "wide").status == 2)
-        #expect(try await self.ferry("rewrite", scratch.appendingPathComponent("missing.yaml").path, "--to", "r.example").status == 1)
+        #expect(try await self.ferry("rewrite", scratch.appendingPathComponent("missing.yaml").path, "--to", "r.example").status == 2)
+        #expect(try await self.ferry("images", scratch.appendingPathComponent("missing.yaml").path).status == 2)
 
         let prometheus = scratch.appendingPathComponent("values.yaml")
         try "a: {image: quay.io/prometheus/prometheus:v3}\nb: {image: prom/prometheus:v2}\n".write(to: prometheus, atomically: true, encoding: .utf8)

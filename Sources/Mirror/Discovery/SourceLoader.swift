@@ -10,7 +10,7 @@ enum SourceLoader {
         let url = URL(fileURLWithPath: path)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw MirrorError(.failed, "\(path): no such file or directory")
+            throw MirrorError(.usage, "\(path) does not exist")
         }
         if isDirectory.boolValue {
             if ChartLoader.isChart(directory: url) {
