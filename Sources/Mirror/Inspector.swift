@@ -29,24 +29,47 @@ public struct Inspector: Sendable {
         self.engine = engine
     }
 
+    /// A registry image, or one in an `oci:` layout, an `oci-archive:` or a `docker-archive:` (a bundle on the far
+    /// side, with no registry at hand).
     public func inspect(_ location: ImageLocation, platform: PlatformChoice, registry options: RegistryOptions) async throws -> Inspection {
-        guard case .registry(let reference) = location else {
-            throw MirrorError(.unsupported, "inspect reads registries for now: write docker://HOST/REPO:TAG")
+        switch location {
+        case .registry(let reference):
+            let client = try RegistryClient(registry: reference.registry, engine: self.engine, options: options)
+            let (raw, digest) = try await client.manifest(reference)
+            return try await Self.describe(raw, digest: digest, name: reference.description, platform: platform) { child in
+                try await client.manifest(reference.with(digest: child)).0
+            }
+        default:
+            let local = try await LocalImage.open(location)
+            // Every manifest of the image, each checked against its digest as it is read.
+            let plan = try local.source.plan(local.descriptor, source: local.name ?? Copier.unnamed, platform: .all)
+            let manifests = Dictionary((plan.manifests + [plan.top]).map { ($0.digest, $0.raw) }, uniquingKeysWith: { a, _ in a })
+            return try await Self.describe(plan.top.raw, digest: plan.top.digest, name: local.name?.description ?? location.description, platform: platform) { child in
+                guard let raw = manifests[child] else { throw MirrorError(.failed, "\(location): manifest \(child) is not in it") }
+                return raw
+            }
         }
-        let client = try RegistryClient(registry: reference.registry, engine: self.engine, options: options)
-        let (raw, digest) = try await client.manifest(reference)
-        var result = Inspection(reference: reference.description, digest: digest.description, mediaType: raw.mediaType.rawValue, platforms: [], layers: [], layersPlatform: nil, config: nil, raw: String(decoding: raw.bytes, as: UTF8.self))
+    }
+
+    /// The image `raw` is; for an index, the layers of the child `platform` names (the first runnable one by
+    /// default), read with `manifest`.
+    static func describe(
+        _ raw: RawManifest, digest: Digest, name: String, platform: PlatformChoice, manifest: (Digest) async throws -> RawManifest
+    ) async throws -> Inspection {
+        func parse(_ raw: RawManifest) throws -> ManifestContent {
+            do { return try raw.parse() } catch { throw MirrorError(.failed, "\(name): manifest: \(error)") }
+        }
+        var result = Inspection(reference: name, digest: digest.description, mediaType: raw.mediaType.rawValue, platforms: [], layers: [], layersPlatform: nil, config: nil, raw: String(decoding: raw.bytes, as: UTF8.self))
         var image: Manifest?
-        switch try RegistrySource.parse(raw, reference) {
+        switch try parse(raw) {
         case .image(let m):
             image = m
         case .index(let index):
             result.platforms = index.platforms.map(\.description)
-            let child = if case .one(let wanted) = platform { try index.child(for: wanted, of: reference) } else { index.manifests.first { !$0.isAttestation } }
+            let child = if case .one(let wanted) = platform { try index.child(for: wanted, of: name) } else { index.manifests.first { !$0.isAttestation } }
             if let child {
                 result.layersPlatform = child.platform?.description
-                let (childRaw, _) = try await client.manifest(reference.with(digest: child.digest))
-                if case .image(let m) = try RegistrySource.parse(childRaw, reference) { image = m }
+                if case .image(let m) = try parse(try await manifest(child.digest)) { image = m }
             }
         }
         if let image {

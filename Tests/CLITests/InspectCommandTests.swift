@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 
-/// `ferry inspect` against a real registry.
+/// `ferry inspect` against a real registry, and the same image read from a bundle and a layout.
 @Suite struct InspectCommandTests {
     struct Shown: Decodable {
         struct Layer: Decodable { var digest: String }
@@ -36,6 +36,20 @@ import Testing
         let plain = try await cli.run(["inspect", reference])
         #expect(plain.status == 0, "\(plain.stderrString)")
         #expect(plain.stdoutString.contains("Layers (linux/amd64):"))
+
+        // The same image in a bundle and in a layout, with no registry: the same answer.
+        let registryView = try JSONDecoder().decode(Shown.self, from: try await cli.run(["inspect", "--json", reference]).stdout)
+        let bundle = work.appending("b.tar").path
+        #expect(try await cli.run(["save", "--quiet", "-o", bundle, reference]).status == 0)
+        #expect(try await cli.run(["copy", "--quiet", "docker://\(reference)", "oci:\(work.path)/layout:1.0"]).status == 0)
+        for local in ["oci-archive:\(bundle):\(reference)", "docker-archive:\(bundle):\(reference)", "oci:\(work.path)/layout:1.0"] {
+            let r = try await cli.run(["inspect", "--json", local])
+            #expect(r.status == 0, "\(local): \(r.stderrString)")
+            let shown = try JSONDecoder().decode(Shown.self, from: r.stdout)
+            #expect(shown.digest == registryView.digest || local.hasPrefix("docker-archive:"), "\(local)")
+            #expect(shown.config == registryView.config, "\(local)")
+            #expect(shown.layers.map(\.digest) == registryView.layers.map(\.digest), "\(local)")
+        }
 
         let missing = try await cli.run(["inspect", "--platform", "linux/s390x", reference])
         #expect(missing.status == 1)

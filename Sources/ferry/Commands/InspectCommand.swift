@@ -9,14 +9,19 @@ struct InspectCommand: AsyncParsableCommand {
         commandName: "inspect",
         abstract: "Show an image's manifest digest, media type, platforms and layers.",
         discussion: """
+            Reads a registry, or an image in a layout or an archive (a bundle on the far side of the air gap, with \
+            no registry at hand): manifests are checked against their digests as they are read.
+
             Examples:
               ferry inspect nginx:1.27
               ferry inspect --raw docker://127.0.0.1:5000/app:1.0
               ferry inspect --json --platform linux/arm64 quay.io/keycloak/keycloak:26.2.4
+              ferry inspect oci-archive:akko.tar:quay.io/keycloak/keycloak:26.2.4
+              ferry inspect oci:./mirror:1.0
             """
     )
 
-    @Argument(help: "Image reference (docker:// is optional).")
+    @Argument(help: "An image: docker://REF (docker:// is optional), oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE[:REPO:TAG].")
     var reference: String
 
     @Option(help: ArgumentHelp("For an index, which child's layers to list.", valueName: "platform"))
