@@ -20,7 +20,9 @@ public final class RegistryClient: Sendable {
         let host = registry == "docker.io" ? "registry-1.docker.io" : registry
         let credential = try options.credentials.credential(for: registry)
         self.auth = Authenticator(registry: registry, credential: credential, engine: engine, tls: options.tls)
-        self.endpoint = Endpoint(host: host, allowPlainHTTP: options.allowsPlainHTTP(host: registry))
+        self.endpoint = Endpoint(
+            host: host, allowPlainHTTP: options.allowsPlainHTTP(host: registry),
+            plainFirst: RegistryOptions.isLoopback(registry) && Endpoint.hasExplicitPort(host))
     }
 
     /// `https://host` or, for plain-HTTP registries, `http://host`; pings on first use.
@@ -124,26 +126,30 @@ public final class RegistryClient: Sendable {
 
 /// Resolves the scheme of a registry once, even when many tasks ask at the same time.
 ///
-/// HTTPS first, then plain HTTP where that is allowed, as docker and skopeo do. With an explicit port both schemes
-/// reach the same listener, and one that answers plain HTTP as a registry cannot be speaking TLS: there plain HTTP
-/// is asked first, once, which spares a handshake bound to fail (it loads the whole CA bundle, ~35 ms a command).
+/// HTTPS first, then plain HTTP where that is allowed, as docker and skopeo do. A loopback registry named with its
+/// port is asked in plain HTTP first, once: both schemes reach the same listener there, one that answers plain HTTP
+/// cannot be speaking TLS, and that spares a handshake bound to fail (it loads the whole CA bundle, ~35 ms a
+/// command). Only on loopback: elsewhere a proxy or a listener that speaks both could answer plain HTTP where HTTPS
+/// works, and credentials would then go in clear.
 actor Endpoint {
     private let host: String
     private let allowPlainHTTP: Bool
+    private let plainFirst: Bool
     private var resolved: Task<String, any Error>?
 
-    init(host: String, allowPlainHTTP: Bool) {
+    init(host: String, allowPlainHTTP: Bool, plainFirst: Bool = false) {
         self.host = host
         self.allowPlainHTTP = allowPlainHTTP
+        self.plainFirst = plainFirst && allowPlainHTTP
     }
 
     /// `ping(url, retrying)` asks `url + "/v2/"`; without `retrying`, one attempt (a probe that may well fail).
     func resolve(ping: @escaping @Sendable (String, Bool) async throws -> Void) async throws -> String {
         if let r = self.resolved, let url = try? await r.value { return url }
         let https = "https://\(self.host)", http = "http://\(self.host)"
-        let plain = self.allowPlainHTTP, samePort = Self.hasExplicitPort(self.host)
+        let plain = self.allowPlainHTTP, plainFirst = self.plainFirst
         let task = Task<String, any Error> {
-            if plain && samePort, (try? await ping(http, false)) != nil { return http }
+            if plainFirst, (try? await ping(http, false)) != nil { return http }
             do {
                 try await ping(https, true)
                 return https

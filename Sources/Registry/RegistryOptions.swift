@@ -13,7 +13,8 @@ public struct RegistryOptions: Sendable {
         self.retry = retry
     }
 
-    /// Plain HTTP is tried after HTTPS fails when verification is off, or for loopback hosts (as Docker does).
+    /// Plain HTTP is tried after HTTPS fails when verification is off, or for loopback hosts (as Docker does; a
+    /// loopback host with a port is asked in plain HTTP first, see `Endpoint`).
     func allowsPlainHTTP(host: String) -> Bool {
         !self.tls.verify || Self.isLoopback(host)
     }
