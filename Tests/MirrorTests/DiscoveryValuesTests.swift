@@ -127,7 +127,7 @@ import Testing
         }
     }
 
-    @Test("a list of images holds strings or images in parts, name/tag as well as repository/tag; kustomize's entries are not images")
+    @Test("a list of images holds strings or images in parts, name/tag as well as repository/tag; a name beside an image, or kustomize's entries, are not images")
     func imageListsOfParts() throws {
         let report = try DiscoveryFixtures.report(yaml: """
             images:
@@ -141,8 +141,13 @@ import Testing
                 - name: nginx
                   newName: registry.example/nginx
                   newTag: "1.27"
+            sidecarImages:
+              - name: web
+                image: example/web:3
             """)
-        #expect(Set(report.references.map(\.description)) == ["docker.io/library/alpine:3.20", "docker.io/foo/bar:v1", "quay.io/x/y:2"])
+        #expect(Set(report.references.map(\.description)) == [
+            "docker.io/library/alpine:3.20", "docker.io/foo/bar:v1", "quay.io/x/y:2", "docker.io/example/web:3",
+        ])
         #expect(report.images.first { $0.reference.description == "docker.io/foo/bar:v1" }?.path == "images[1]")
     }
 

@@ -66,14 +66,13 @@ struct ImageWalker {
                     } else {
                         self.otherScalar(item, at: itemPath, key: key ?? "")
                     }
-                } else if listOfImages, item["newName"] == nil, item["newTag"] == nil,
-                    let nameKey = ["repository", "name"].first(where: { item[$0] != nil })
+                } else if listOfImages, item["name"] != nil, item["tag"] != nil || item["digest"] != nil,
+                    let entries = item.entries, !entries.contains(where: { ImageKeys.namesImage($0.key) || $0.key.hasPrefix("new") })
                 {
-                    // `images: [{name: foo/bar, tag: v1}]`: each item is an image in parts (not kustomize's
-                    // `images: [{name, newName, newTag}]`, whose `name` is the image replaced).
-                    if let name = item[nameKey]?.text, !name.isEmpty {
-                        self.parts(item, at: itemPath, prefix: "", repositoryKey: nameKey)
-                    }
+                    // `images: [{name: foo/bar, tag: v1}]`: an image in parts, read as under an image key. Not
+                    // `{name: web, image: …}` (a name for an image given beside it) nor kustomize's
+                    // `{name, newName, newTag}` (whose `name` is the image replaced).
+                    self.walk(item, at: itemPath, key: "image")
                 } else {
                     self.walk(item, at: itemPath, key: nil)
                 }
