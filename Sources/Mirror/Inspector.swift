@@ -37,16 +37,16 @@ public struct Inspector: Sendable {
             let client = try RegistryClient(registry: reference.registry, engine: self.engine, options: options)
             let (raw, digest) = try await client.manifest(reference)
             return try await Self.describe(raw, digest: digest, name: reference.description, platform: platform) { child in
-                try await client.manifest(reference.with(digest: child)).0
+                try await client.manifest(reference.with(digest: child.digest)).0
             }
         default:
             let local = try await LocalImage.open(location)
-            // Every manifest of the image, each checked against its digest as it is read.
-            let plan = try local.source.plan(local.descriptor, source: local.name ?? Copier.unnamed, platform: .all)
-            let manifests = Dictionary((plan.manifests + [plan.top]).map { ($0.digest, $0.raw) }, uniquingKeysWith: { a, _ in a })
-            return try await Self.describe(plan.top.raw, digest: plan.top.digest, name: local.name?.description ?? location.description, platform: platform) { child in
-                guard let raw = manifests[child] else { throw MirrorError(.failed, "\(location): manifest \(child) is not in it") }
-                return raw
+            let name = local.name ?? Copier.unnamed
+            // Read as needed, each checked against its digest: a Docker 25+ save holds the whole index but only
+            // the platforms that were pulled.
+            let top = try local.source.manifest(local.descriptor, of: name)
+            return try await Self.describe(top.raw, digest: top.digest, name: local.name?.description ?? location.description, platform: platform) { child in
+                try local.source.manifest(child, of: name).raw
             }
         }
     }
@@ -54,7 +54,7 @@ public struct Inspector: Sendable {
     /// The image `raw` is; for an index, the layers of the child `platform` names (the first runnable one by
     /// default), read with `manifest`.
     static func describe(
-        _ raw: RawManifest, digest: Digest, name: String, platform: PlatformChoice, manifest: (Digest) async throws -> RawManifest
+        _ raw: RawManifest, digest: Digest, name: String, platform: PlatformChoice, manifest: (Descriptor) async throws -> RawManifest
     ) async throws -> Inspection {
         func parse(_ raw: RawManifest) throws -> ManifestContent {
             do { return try raw.parse() } catch { throw MirrorError(.failed, "\(name): manifest: \(error)") }
@@ -69,7 +69,7 @@ public struct Inspector: Sendable {
             let child = if case .one(let wanted) = platform { try index.child(for: wanted, of: name) } else { index.manifests.first { !$0.isAttestation } }
             if let child {
                 result.layersPlatform = child.platform?.description
-                if case .image(let m) = try parse(try await manifest(child.digest)) { image = m }
+                if case .image(let m) = try parse(try await manifest(child)) { image = m }
             }
         }
         if let image {

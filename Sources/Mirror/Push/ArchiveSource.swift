@@ -152,7 +152,8 @@ public struct ArchiveSource: PushSource {
         manifests.append(stored)
     }
 
-    private func manifest(_ d: Descriptor, of source: Reference) throws -> ImagePlan.StoredManifest {
+    /// The manifest `d` names, read from the archive and checked against its digest.
+    func manifest(_ d: Descriptor, of source: Reference) throws -> ImagePlan.StoredManifest {
         let name = "blobs/\(d.digest.algorithm)/\(d.digest.hex)"
         guard self.archive.contains(name) else {
             throw MirrorError(.failed, "\(source): manifest \(d.digest) is not in \(self.description); the archive is incomplete: run ferry verify \(self.description), and save the image again")
