@@ -93,8 +93,11 @@ struct RewriteCLITests {
         // A manifest is rewritten whole: in place is the user's choice.
         let manifest = scratch.appendingPathComponent("deploy.yaml").path
         try "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: nginx:1.27\n".write(toFile: manifest, atomically: true, encoding: .utf8)
+        chmod(manifest, 0o600)
         #expect(try await self.ferry("rewrite", manifest, "--to", "r.example/ns", "-o", manifest).status == 0)
         #expect(try String(contentsOfFile: manifest, encoding: .utf8).contains("image: r.example/ns/nginx:1.27"))
+        // Replaced, it keeps its permissions (a manifest may hold secrets).
+        #expect(try FileManager.default.attributesOfItem(atPath: manifest)[.posixPermissions] as? Int == 0o600)
     }
 
     @Test("--quiet: images and rewrite keep stderr empty, the results unchanged")

@@ -49,7 +49,7 @@ struct CompressedBundleState {
         guard ftruncate(fd, off_t(frames.last?.outputOffset ?? 0)) == 0 else {
             throw MirrorError(.failed, "cannot truncate \(self.partial): \(String(cString: strerror(errno)))")
         }
-        try Data(Self.encode(frames)).write(to: URL(fileURLWithPath: self.framesPath), options: .atomic)
+        try writeAtomically(Array(Self.encode(frames)), to: self.framesPath)
         if !resume { try self.files.writeFingerprint(fingerprint) }
         return frames
     }

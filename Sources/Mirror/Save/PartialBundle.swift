@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Stores
 
 /// Where a save in progress lives, plain or compressed: `BUNDLE.partial` (the file being written) and beside it
 /// `BUNDLE.partial.ferry/` (its state, starting with the plan's fingerprint). Nothing is at `BUNDLE` until the
@@ -37,7 +38,7 @@ struct PartialBundle {
     }
 
     func writeFingerprint(_ fingerprint: String) throws {
-        try Data(fingerprint.utf8).write(to: URL(fileURLWithPath: self.fingerprintPath), options: .atomic)
+        try writeAtomically(Array(fingerprint.utf8), to: self.fingerprintPath)
     }
 
     /// Syncs `fd` (the partial file), renames it to the output and drops the state: a bundle at its final path

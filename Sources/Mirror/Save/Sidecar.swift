@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import Stores
 
 /// `BUNDLE.ferry.json`: what a bundle holds (images, manifest digests, blobs), small enough to carry alone, so a
 /// later delta can be planned without the old multi-GB bundle at hand.
@@ -35,6 +36,6 @@ public struct Sidecar: Sendable, Codable {
     func write(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try writeAtomically(Array(try encoder.encode(self)), to: path)
     }
 }
