@@ -72,12 +72,12 @@ struct SyncCommand: AsyncParsableCommand {
                     "blobs_skipped": p.blobsSkipped, "blobs_mounted": p.blobsMounted, "bytes": p.bytesUploaded,
                 ])
             for image in result.images { print("\(image.target) \(image.digest)") }
-            // After the results, so a map that cannot be written still leaves the list of what was pushed.
+            for failure in result.failures { Run.fail("\(failure.source): \(failure.message)") }
+            // After the results and the failures, so a map that cannot be written still leaves both said.
             if let map {
                 try ImageMap.write(result.images.map { ImageMapEntry(source: $0.source, target: $0.target, digest: $0.digest) }, to: map)
             }
             guard result.failures.isEmpty else {
-                for failure in result.failures { Run.fail("\(failure.source): \(failure.message)") }
                 throw MirrorError(.failed, "\(result.failures.count) of \(references.count) images failed; fix the causes above and run the same command again")
             }
         }
