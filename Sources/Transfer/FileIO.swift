@@ -47,3 +47,26 @@ public func preallocate(_ fd: Int32, _ size: Int64, path: String) throws {
 let largestWrite = 64 << 10
 
 func errnoString() -> String { String(cString: strerror(errno)) }
+
+/// The whole of a small file (a config, a list), or the system's reason it cannot be read: a directory, no
+/// permission, no such file. Foundation's `contents(atPath:)` gives nil and no reason.
+public func readSmallFile(_ path: String, limit: Int = 64 << 20) throws(TransferError) -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw TransferError(.io, errnoString()) }
+    defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0 else { throw TransferError(.io, errnoString()) }
+    guard st.st_mode & S_IFMT != S_IFDIR else { throw TransferError(.io, "it is a directory") }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 64 << 10)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw TransferError(.io, errnoString())
+        }
+        if n == 0 { return bytes }
+        guard bytes.count + n <= limit else { throw TransferError(.tooLarge, "it is larger than \(limit >> 20) MiB") }
+        bytes += buffer[0..<n]
+    }
+}

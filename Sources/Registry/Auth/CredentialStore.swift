@@ -1,7 +1,7 @@
 import Foundation
-import Glibc
 import OCI
 import Spawn
+import Transfer
 
 /// Finds the credential for a registry: `--creds` first, then the docker `config.json` (`--authfile`,
 /// `$REGISTRY_AUTH_FILE`, `~/.docker/config.json`), including `credsStore`/`credHelpers` programs.
@@ -29,18 +29,19 @@ public struct CredentialStore: Sendable {
     public func credential(for registry: String) throws(RegistryError) -> FoundCredential? {
         if let c = self.explicit { return FoundCredential(c, source: "--creds") }
         guard let path = self.authFile ?? self.defaultAuthFile else { return nil }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        guard FileManager.default.fileExists(atPath: path) else {
             if self.authFile != nil { throw RegistryError(.usage, "auth file \(path) does not exist: check --authfile") }
             return nil
         }
-        guard !isDirectory.boolValue else { throw RegistryError(.usage, "auth file \(path) is a directory: --authfile takes a docker config.json") }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw RegistryError(.usage, "cannot read auth file \(path): \(String(cString: strerror(errno))); fix its permissions, or pass --authfile")
+        let data: [UInt8]
+        do {
+            data = try readSmallFile(path)
+        } catch {
+            throw RegistryError(.usage, "cannot read auth file \(path): \(error.message); --authfile takes a docker config.json")
         }
         let config: DockerConfig
         do {
-            config = try DockerConfig(data)
+            config = try DockerConfig(Data(data))
         } catch let e as DecodingError {
             throw RegistryError(.usage, "auth file \(path): \(e.summary); fix or remove it, or pass --authfile")
         } catch {

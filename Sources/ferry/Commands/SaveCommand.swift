@@ -90,11 +90,11 @@ enum ImageList {
     static func read(arguments: [String], file: String?) throws -> [Reference] {
         var texts = arguments
         if let file {
-            var isDirectory: ObjCBool = false
-            let exists = FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory)
-            guard exists, !isDirectory.boolValue, let data = FileManager.default.contents(atPath: file) else {
-                let why = !exists ? "it does not exist" : isDirectory.boolValue ? "it is a directory (ferry images DIR > images.txt makes a list)" : String(cString: strerror(errno))
-                throw MirrorError(.usage, "cannot read image list \(file): \(why)")
+            let data: [UInt8]
+            do {
+                data = try readSmallFile(file)
+            } catch {
+                throw MirrorError(.usage, "cannot read image list \(file): \(error.message) (ferry images PATH > images.txt makes a list)")
             }
             for line in String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline) {
                 let text = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)?
