@@ -96,18 +96,21 @@ def parallel_curl(urls, dest_dir, parallel=8):
     os.sync()
     start = time.perf_counter()
     pending = list(enumerate(urls))
-    running = {}
+    running = []
     while pending or running:
         while pending and len(running) < parallel:
             i, url = pending.pop(0)
-            proc = subprocess.Popen(["curl", "-sfS", "-o", os.path.join(dest_dir, f"b{i}"), url])
-            running[proc.pid] = proc
-        # Whichever finishes first frees its slot (waiting for the oldest would leave slots idle behind it).
-        pid, status = os.wait()
-        if pid in running:
-            running.pop(pid).returncode = os.waitstatus_to_exitcode(status)
-            if status != 0:
+            running.append(subprocess.Popen(["curl", "-sfS", "-o", os.path.join(dest_dir, f"b{i}"), url]))
+        # Whichever finishes first frees its slot (waiting for the oldest would leave slots idle behind it); polled,
+        # as os.wait() would also reap the registry this harness started.
+        done = [p for p in running if p.poll() is not None]
+        if not done:
+            time.sleep(0.002)
+            continue
+        for p in done:
+            if p.returncode != 0:
                 sys.exit("perf: curl failed for a blob")
+            running.remove(p)
     return time.perf_counter() - start
 
 

@@ -45,7 +45,8 @@ public final class FaultProxy: Sendable {
         /// Includes the connection asking for the stats.
         public var openConnections: Int
         public var maxOpenConnections: Int
-        /// The most connections that sent blob bytes within one 50 ms window: connections streaming side by side.
+        /// The most connections that sent bytes of one blob within one 50 ms window: its Range segments streaming side
+        /// by side.
         public var maxBlobSenders: Int
         public var requests: Int
         public var requestBodyBytes: Int

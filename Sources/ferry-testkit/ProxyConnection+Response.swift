@@ -107,7 +107,7 @@ extension ProxyConnection {
             self.writeClient(.body(.byteBuffer(slice)))
             wrote = true
             exchange.responseBodyBytes += count
-            self.shared.stats.responseBody(count, exchange.pathClass, connection: ObjectIdentifier(self))
+            self.shared.stats.responseBody(count, exchange.pathClass, target: exchange.head.uri, connection: ObjectIdentifier(self))
 
             if let cut = exchange.faults.cut, exchange.responseBodyBytes >= cut {
                 Log.info("cut \(exchange.head.method) \(exchange.head.uri) after \(cut) bytes")

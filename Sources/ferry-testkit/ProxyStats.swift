@@ -46,8 +46,8 @@ final class ProxyStats: Sendable {
         var faultsApplied: [String: Int] = [:]
         /// Responses the proxy made itself (injected statuses, 413s, 502s).
         var localResponses = 0
-        /// Per 50 ms window, the connections that sent blob bytes in it: how many really stream at once.
-        var blobSenders: [UInt64: Set<ObjectIdentifier>] = [:]
+        /// Per 50 ms window and blob, the connections that sent its bytes in it: how many really stream one blob at once.
+        var blobSenders: [UInt64: [String: Set<ObjectIdentifier>]] = [:]
     }
 
     private let counters = Mutex(Counters())
@@ -77,12 +77,12 @@ final class ProxyStats: Sendable {
         }
     }
 
-    func responseBody(_ bytes: Int, _ pathClass: PathClass, connection: ObjectIdentifier) {
+    func responseBody(_ bytes: Int, _ pathClass: PathClass, target: String, connection: ObjectIdentifier) {
         let window = pathClass == .blobs ? DispatchTime.now().uptimeNanoseconds / 50_000_000 : nil
         self.counters.withLock {
             $0.responseBodyBytes += bytes
             $0.byClass[pathClass, default: ClassCounters()].responseBodyBytes += bytes
-            if let window { $0.blobSenders[window, default: []].insert(connection) }
+            if let window { $0.blobSenders[window, default: [:]][target, default: []].insert(connection) }
         }
     }
 
@@ -123,7 +123,7 @@ final class ProxyStats: Sendable {
             "statuses": Dictionary(uniqueKeysWithValues: counters.statuses.map { (String($0.key), $0.value) }),
             "faultsApplied": counters.faultsApplied,
             "localResponses": counters.localResponses,
-            "maxBlobSenders": counters.blobSenders.values.map(\.count).max() ?? 0,
+            "maxBlobSenders": counters.blobSenders.values.flatMap { $0.values.map(\.count) }.max() ?? 0,
         ]
         object.merge(extra) { _, new in new }
         return object

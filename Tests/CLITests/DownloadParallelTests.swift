@@ -41,10 +41,11 @@ import Testing
         #expect(s1.blobBytes == seeded.layer.size + seeded.config.size)
         #expect(s4.blobBytes <= seeded.layer.size + seeded.config.size + 4 * (512 << 10))
 
-        // Side by side, not one after another: connections that each sent layer bytes within one 50 ms window, counted
-        // at the proxy (a clock-free check, so a loaded machine cannot fail it; perf/throttled.py measures the speed).
-        #expect(s4.maxBlobSenders >= 4, "at most \(s4.maxBlobSenders) connections streamed at once")
-        #expect(s1.maxBlobSenders <= 2, "--connections 1: the layer and the config at most")
+        // Side by side, not one after another: connections that each sent bytes of the layer within one 50 ms window,
+        // counted at the proxy (no duration is compared, so a loaded machine cannot fail it; perf/throttled.py
+        // measures the speed).
+        #expect(s4.maxBlobSenders >= 4, "at most \(s4.maxBlobSenders) connections streamed the layer at once")
+        #expect(s1.maxBlobSenders == 1, "--connections 1")
     }
 
     @Test("TLS registry: --connections 4 fetches the layer over 4 TCP connections, in parallel (the registry's own request log)")

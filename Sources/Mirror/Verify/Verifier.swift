@@ -192,12 +192,15 @@ public struct Verifier: Sendable {
         }
     }
 
-    /// `oci-archive:FILE[:REF]` and `docker-archive:FILE[:REF]` name a file to check whole; anything else as given.
+    /// `oci-archive:FILE[:REF]` and `docker-archive:FILE[:REF]` name a file to check whole (split as `copy` splits
+    /// them); anything else as given.
     static func archivePath(_ target: String) -> String {
-        guard let transport = ["oci-archive:", "docker-archive:"].first(where: { target.hasPrefix($0) }) else { return target }
-        var path = String(target.dropFirst(transport.count))
-        while !FileManager.default.fileExists(atPath: path), let colon = path.lastIndex(of: ":") { path = String(path[..<colon]) }
-        return path
+        guard target.hasPrefix("oci-archive:") || target.hasPrefix("docker-archive:"),
+              let location = try? ImageLocation(parsing: target, bareIsRegistry: false) else { return target }
+        switch location {
+        case .ociArchive(let path, _), .dockerArchive(let path, _): return path
+        default: return target
+        }
     }
 
     static func isDirectory(_ path: String) -> Bool {

@@ -19,7 +19,7 @@ public struct TLSConfiguration: Sendable, Hashable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TransferError(.io, "cannot read CA certificate \(path): check the --ca-cert path")
         }
-        guard data.range(of: Data("-----BEGIN CERTIFICATE-----".utf8)) != nil else {
+        guard data.range(of: Data("-----BEGIN CERTIFICATE-----".utf8)) != nil || data.range(of: Data("-----BEGIN TRUSTED CERTIFICATE-----".utf8)) != nil else {
             throw TransferError(.io, "\(path) holds no PEM certificate (-----BEGIN CERTIFICATE-----): --ca-cert takes the registry's CA certificate in PEM form")
         }
         return TLSConfiguration(verify: verify, extraCAPEM: [UInt8](data))

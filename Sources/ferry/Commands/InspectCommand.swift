@@ -27,7 +27,7 @@ struct InspectCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("For an index, which child's layers to list.", valueName: "platform"))
     var platform: String = "all"
 
-    @Flag(help: "Print the manifest exactly as the registry serves it.")
+    @Flag(help: "Print the manifest exactly as the registry serves it (or the archive holds it).")
     var raw = false
 
     @Flag(help: "Print JSON.")

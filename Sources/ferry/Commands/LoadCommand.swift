@@ -57,8 +57,7 @@ struct LoadCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-        guard self.jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
-        guard self.stallTimeout > 0 else { throw ValidationError("--stall-timeout must be more than 0 seconds") }
+        try TransferOptions.check(jobs: self.jobs, stallTimeout: self.stallTimeout)
     }
 
     func run() async throws {

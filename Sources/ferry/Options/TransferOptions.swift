@@ -25,10 +25,15 @@ struct TransferOptions: ParsableArguments {
     var stallTimeout: Double = 30
 
     func validate() throws {
-        guard self.jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        try Self.check(jobs: self.jobs, stallTimeout: self.stallTimeout)
         guard self.connections >= 1 else { throw ValidationError("--connections must be at least 1") }
         guard self.splitAfter >= 0 else { throw ValidationError("--split-after must be 0 (all at once) or more seconds") }
-        guard self.stallTimeout > 0 else { throw ValidationError("--stall-timeout must be more than 0 seconds") }
+    }
+
+    /// Also for `load`, which has these two options of its own.
+    static func check(jobs: Int, stallTimeout: Double) throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        guard stallTimeout > 0 else { throw ValidationError("--stall-timeout must be more than 0 seconds") }
     }
 
     func platformChoice() throws -> PlatformChoice {
