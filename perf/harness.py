@@ -4,6 +4,7 @@ Used by the perf/*.py cases. Only the Python standard library; traffic stays on 
 `parallel_curl` sync before their clock starts, so no command pays for the writeback of what the one before it left
 dirty in the page cache (tools that never sync leave gigabytes behind).
 """
+import concurrent.futures
 import json
 import os
 import shutil
@@ -95,22 +96,14 @@ def parallel_curl(urls, dest_dir, parallel=8):
     os.makedirs(dest_dir, exist_ok=True)
     os.sync()
     start = time.perf_counter()
-    pending = list(enumerate(urls))
-    running = []
-    while pending or running:
-        while pending and len(running) < parallel:
-            i, url = pending.pop(0)
-            running.append(subprocess.Popen(["curl", "-sfS", "-o", os.path.join(dest_dir, f"b{i}"), url]))
-        # Whichever finishes first frees its slot (waiting for the oldest would leave slots idle behind it); polled,
-        # as os.wait() would also reap the registry this harness started.
-        done = [p for p in running if p.poll() is not None]
-        if not done:
-            time.sleep(0.002)
-            continue
-        for p in done:
-            if p.returncode != 0:
-                sys.exit("perf: curl failed for a blob")
-            running.remove(p)
+    # `parallel` workers, each waiting in its own thread for its curl: a slot is refilled the moment its transfer ends,
+    # and nothing polls (os.wait() would also reap the registry this harness started).
+    def fetch(job):
+        i, url = job
+        return subprocess.run(["curl", "-sfS", "-o", os.path.join(dest_dir, f"b{i}"), url]).returncode
+    with concurrent.futures.ThreadPoolExecutor(max_workers=parallel) as pool:
+        if any(rc != 0 for rc in pool.map(fetch, enumerate(urls))):
+            sys.exit("perf: curl failed for a blob")
     return time.perf_counter() - start
 
 
