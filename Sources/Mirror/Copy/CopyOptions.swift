@@ -13,8 +13,10 @@ public struct CopyOptions: Sendable {
     /// `--dest-compress`: layers rewritten into this compression on the way; nil keeps them as they are.
     public var recompress: LayerCompression?
 
+    /// Without a budget of its own, `download` gets one for this job: as many connections as blobs in flight, or as
+    /// one blob may use (a lone big blob still gets them all).
     public init(platform: PlatformChoice = .all, jobs: Int = 8, registry: RegistryOptions = RegistryOptions(), download: DownloadOptions = DownloadOptions(), progress: ProgressHandler? = nil) {
-        self.download = download
+        self.download = download.budgeted(jobs: jobs)
         self.platform = platform
         self.jobs = max(1, jobs)
         self.registry = registry

@@ -24,7 +24,7 @@ public struct Syncer: Sendable {
         public init(platform: PlatformChoice = .all, push: PushOptions = PushOptions(), download: DownloadOptions = DownloadOptions(), keepGoing: Bool = false) {
             self.platform = platform
             self.push = push
-            self.download = download
+            self.download = download.budgeted(jobs: push.jobs)
             self.keepGoing = keepGoing
         }
     }

@@ -17,6 +17,14 @@ public struct DownloadOptions: Sendable {
     /// flight in all (see `ConnectionBudget`). Nil: no limit across blobs.
     public var budget: ConnectionBudget?
 
+    /// These options with a budget for an operation that keeps `jobs` blobs in flight, unless they have one.
+    public func budgeted(jobs: Int) -> DownloadOptions {
+        guard self.budget == nil else { return self }
+        var options = self
+        options.budget = ConnectionBudget(limit: max(jobs, self.connections))
+        return options
+    }
+
     public init(connections: Int = 4, chunkSize: Int64 = 16 << 20, attempts: Int = 6, stallTimeout: Double = 30, syncEvery: Int64 = 256 << 20) {
         self.connections = max(1, connections)
         self.chunkSize = max(64 << 10, chunkSize)

@@ -43,8 +43,6 @@ struct TransferOptions: ParsableArguments {
     func downloadOptions(retries: Int) -> DownloadOptions {
         var options = DownloadOptions(connections: self.connections, chunkSize: self.chunkSize.bytes, attempts: retries + 1, stallTimeout: self.stallTimeout)
         options.splitThreshold = self.splitAfter
-        // As many connections as blobs in flight, or as one blob may use: a lone big blob still gets them all.
-        options.budget = ConnectionBudget(limit: max(self.jobs, self.connections))
         return options
     }
 }
