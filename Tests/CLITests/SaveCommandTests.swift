@@ -77,6 +77,30 @@ import Testing
         for needed in ["oci-layout", "index.json", "manifest.json", "repositories"] { #expect(names.contains(needed)) }
         #expect(names.count == tar.count, "no duplicate members")
 
+        // The docker view of an image must be the image index.json names so: an entry pointing at another image's
+        // config and layers (docker load would install that one under this tag) fails verify.
+        let members = try TarReader(path: bundle).entries()
+        let whole = try Data(contentsOf: URL(fileURLWithPath: bundle))
+        func content(_ m: TarReader.Entry) -> Data { whole.subdata(in: Int(m.dataOffset)..<Int(m.dataOffset + m.size)) }
+        let manifestMember = try #require(members.first { $0.name == "manifest.json" })
+        var docker = try #require(try JSONSerialization.jsonObject(with: content(manifestMember)) as? [[String: Any]])
+        let toolAt = try #require(docker.firstIndex { ($0["RepoTags"] as? [String])?.contains { $0.hasSuffix("tool:2.0") } == true })
+        let other = docker[1 - toolAt]
+        docker[toolAt]["Config"] = other["Config"]
+        docker[toolAt]["Layers"] = other["Layers"]
+        var swapped: [UInt8] = []
+        for m in members where m.kind == .file {
+            let data = m.name == "manifest.json" ? try JSONSerialization.data(withJSONObject: docker) : content(m)
+            let header = TarHeader(name: m.name, size: Int64(data.count))
+            swapped += header.encode() + [UInt8](data) + [UInt8](repeating: 0, count: Int(header.paddedSize) - data.count)
+        }
+        swapped += [UInt8](repeating: 0, count: 1024)
+        let hidden = f.work.appending("hidden.tar").path
+        try Data(swapped).write(to: URL(fileURLWithPath: hidden))
+        let refused = try await cli.run(["verify", hidden])
+        #expect(refused.status == 1, "\(refused.stdoutString)")
+        #expect(refused.stderrString.contains("docker load would install another image"), "\(refused.stderrString)")
+
         // No digest covers the names: one damaged byte in any copy of one (index.json's two, RepoTags) fails verify.
         let original = try Data(contentsOf: URL(fileURLWithPath: bundle))
         // The tag's last digit, in the first name after `key` (JSON may escape the slashes: the tag has none).

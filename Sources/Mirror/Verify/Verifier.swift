@@ -170,25 +170,58 @@ public struct Verifier: Sendable {
 
     /// No digest covers the names an archive gives its images, and it gives each one up to three times: the full name
     /// and `ref.name` in index.json (`ref.name` is the full name in Ferry's bundles, the tag alone in containerd's and
-    /// Docker's), and RepoTags in manifest.json. They must agree, or one damaged byte loads an image under another name.
+    /// Docker's), and RepoTags in manifest.json. They must agree, and each manifest.json entry must be an image
+    /// index.json gives that name (its Config and Layers those of one of its manifests): else `docker load` installs
+    /// another image than `ferry load` and skopeo's `oci-archive:` under the same tag.
     private func checkNames(_ archive: any ImageArchive, into report: inout Report) {
         // Unreadable files are reported by checkIndex and checkDockerManifest.
         guard let index = try? archive.json(ImageIndex.self, "index.json"),
               let entries = try? archive.json([DockerArchiveEntry].self, "manifest.json") else { return }
-        var names = Set<Reference>()
+        /// The images (Config and Layers as manifest.json names them) index.json reaches under each name.
+        var images: [Reference: Set<DockerView>] = [:]
         for d in index.manifests {
             let full = d.annotations?[AnnotationKey.containerdImageName], ref = d.annotations?[AnnotationKey.refName]
             if let full, let ref, !ref.isEmpty, ref != full, !full.hasSuffix(":" + ref), !full.hasSuffix("@" + ref) {
                 report.problems.append("index.json: \(d.digest) is named \(full) (\(AnnotationKey.containerdImageName)) but \(ref) (\(AnnotationKey.refName)); the archive is damaged")
             }
-            if let name = full ?? ref, let parsed = try? Reference(parsing: name) { names.insert(parsed.with(digest: nil)) }
+            if let name = full ?? ref, let parsed = try? Reference(parsing: name) {
+                images[parsed.with(digest: nil), default: []].formUnion(Self.dockerViews(of: d, in: archive))
+            }
         }
-        guard !names.isEmpty else { return }
+        guard !images.isEmpty else { return }
+        let all = images.values.reduce(into: Set<DockerView>()) { $0.formUnion($1) }
         for (i, entry) in entries.enumerated() {
-            for tag in entry.repoTags ?? [] {
-                guard let parsed = try? Reference(parsing: tag), !names.contains(parsed.with(digest: nil)) else { continue }
+            let tags = (entry.repoTags ?? []).compactMap { try? Reference(parsing: $0) }
+            for (tag, parsed) in zip(entry.repoTags ?? [], tags) where images[parsed.with(digest: nil)] == nil {
                 report.problems.append("manifest.json[\(i)]: RepoTag \(tag) names no image of index.json: docker load and ferry load would name it differently; the archive is damaged")
             }
+            let named = tags.compactMap { images[$0.with(digest: nil)] }
+            let candidates = named.isEmpty ? all : named.reduce(into: Set<DockerView>()) { $0.formUnion($1) }
+            let view = DockerView(config: ArchivePath.normalized(entry.config) ?? entry.config, layers: entry.layers.map { ArchivePath.normalized($0) ?? $0 })
+            if !candidates.contains(view) {
+                let what = "manifest.json[\(i)]" + (entry.repoTags?.first.map { " (\($0))" } ?? "")
+                report.problems.append("\(what): its Config and Layers are not those of \(named.isEmpty ? "any image of index.json" : "the image index.json names so"): docker load would install another image than ferry load; the archive is damaged")
+            }
+        }
+    }
+
+    /// An image as manifest.json lists it: the config's and the layers' paths in the archive.
+    struct DockerView: Hashable {
+        var config: String
+        var layers: [String]
+    }
+
+    /// Every image manifest `d` leads to (itself, or an index's children), as manifest.json would list it.
+    private static func dockerViews(of d: Descriptor, in archive: any ImageArchive, depth: Int = 0) -> Set<DockerView> {
+        func path(_ digest: Digest) -> String { "blobs/\(digest.algorithm)/\(digest.hex)" }
+        guard depth < 4, d.mediaType.isManifest,
+              let bytes = try? archive.read(path(d.digest), limit: 4 << 20),
+              let content = try? RawManifest(bytes: bytes, mediaType: d.mediaType).parse() else { return [] }
+        switch content {
+        case .image(let m):
+            return [DockerView(config: path(m.config.digest), layers: m.layers.map { path($0.digest) })]
+        case .index(let i):
+            return i.manifests.reduce(into: Set<DockerView>()) { $0.formUnion(Self.dockerViews(of: $1, in: archive, depth: depth + 1)) }
         }
     }
 
