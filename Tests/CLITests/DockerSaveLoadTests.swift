@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import Stores
 import TestSupport
 import Testing
 
@@ -33,6 +34,19 @@ import Testing
         let archive = f.work.appending("old.tar").path
         try ArchiveWriter.dockerSave([(f.app, ["ferry-test/app:1.0", "ferry-test/app:latest"]), (f.tool, ["ferry-test/tool:2.0"])], to: archive)
         let cli = try CLI()
+
+        // verify hashes what no blob name covers: the config against its file name, each layer against its diff_id.
+        let verified = try await cli.run(["verify", archive])
+        #expect(verified.status == 0, "\(verified.stderrString)")
+        #expect(verified.stdoutString.contains("5 blobs"), "\(verified.stdoutString)")
+        let member = try #require(try TarReader(path: archive).entries().first { $0.name.hasSuffix("/layer.tar") })
+        var damaged = try Data(contentsOf: URL(fileURLWithPath: archive))
+        damaged[Int(member.dataOffset + member.size / 2)] ^= 1
+        let damagedPath = f.work.appending("damaged.tar").path
+        try damaged.write(to: URL(fileURLWithPath: damagedPath))
+        let refused = try await cli.run(["verify", damagedPath])
+        #expect(refused.status == 1)
+        #expect(refused.stderrString.contains("\(member.name) (its config's diff_id"), "\(refused.stderrString)")
 
         let listed = try await cli.run(["images", archive])
         #expect(listed.status == 0, "\(listed.stderrString)")

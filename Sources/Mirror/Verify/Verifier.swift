@@ -66,26 +66,35 @@ public struct Verifier: Sendable {
             if (try? archive.json(LayoutFile.self, "oci-layout")) == nil { report.problems.append("oci-layout is not valid JSON with imageLayoutVersion") }
             self.checkIndex(archive, into: &report)
         }
-        if hasDocker { self.checkDockerManifest(archive, into: &report) }
+        // Every blob's content must hash to its name; a docker archive's configs and uncompressed layers outside
+        // blobs/ to the digests their names and the configs' diff_ids give.
+        var expected = archive.files.filter { $0.hasPrefix("blobs/sha256/") }.map {
+            ContentCheck(name: $0, hex: String($0.dropFirst("blobs/sha256/".count)), what: $0)
+        }
+        if hasDocker { expected += self.checkDockerManifest(archive, into: &report) }
         if hasLayout && hasDocker { self.checkNames(archive, into: &report) }
-
-        // Every blob's content must hash to its name.
-        let blobs = archive.files.filter { $0.hasPrefix("blobs/sha256/") }.sorted()
-        report.blobs = blobs.count
-        report.bytes = blobs.reduce(0) { $0 + (archive.size($1) ?? 0) }
+        let checks = expected.sorted { $0.name < $1.name }
+        report.blobs = checks.count
+        report.bytes = checks.reduce(0) { $0 + (archive.size($1.name) ?? 0) }
         var mismatches: [String] = []
-        try await forEachConcurrently(blobs, jobs: jobs) { try Self.hashProblem(archive, $0) } collect: { problem in
+        try await forEachConcurrently(checks, jobs: jobs) { try Self.hashProblem(archive, $0) } collect: { problem in
             if let problem { mismatches.append(problem) }
         }
         // Sorted: they come in as the hashes finish.
         report.problems += mismatches.sorted()
     }
 
-    static func hashProblem(_ archive: any ImageArchive, _ name: String) throws -> String? {
-        let hex = String(name.dropFirst("blobs/sha256/".count))
+    /// A file whose sha256 must be `hex`; `what` says where that digest comes from.
+    struct ContentCheck: Sendable {
+        var name: String
+        var hex: String
+        var what: String
+    }
+
+    static func hashProblem(_ archive: any ImageArchive, _ check: ContentCheck) throws -> String? {
         let actual: String
-        do { actual = try archive.sha256(name) } catch { return "\(name): \(error)" }
-        return actual == hex ? nil : "\(name): content has digest sha256:\(actual)"
+        do { actual = try archive.sha256(check.name) } catch { return "\(check.name): \(error)" }
+        return actual == check.hex ? nil : "\(check.what): content has digest sha256:\(actual)"
     }
 
     private func checkIndex(_ archive: any ImageArchive, into report: inout Report) {
@@ -131,15 +140,18 @@ public struct Verifier: Sendable {
     }
 
     /// moby `image/tarexport/load.go`: each entry's Config and Layers exist inside the archive, the config's
-    /// `rootfs.diff_ids` has one entry per layer, and RepoTags are valid references.
-    private func checkDockerManifest(_ archive: any ImageArchive, into report: inout Report) {
+    /// `rootfs.diff_ids` has one entry per layer, and RepoTags are valid references. Returns the content checks no
+    /// blob name covers: a config named `<sha256 hex>.json`, an uncompressed layer `….tar` against its diff_id
+    /// (skopeo's `docker-archive:`, old `docker save`).
+    private func checkDockerManifest(_ archive: any ImageArchive, into report: inout Report) -> [ContentCheck] {
         let entries: [DockerArchiveEntry]
         do {
             entries = try archive.json([DockerArchiveEntry].self, "manifest.json")
         } catch {
             report.problems.append("manifest.json: \(error)")
-            return
+            return []
         }
+        var checks: [String: ContentCheck] = [:]
         struct Config: Decodable {
             struct RootFS: Decodable { var diff_ids: [String]? }
             var rootfs: RootFS?
@@ -153,10 +165,22 @@ public struct Verifier: Sendable {
             for layer in entry.layers where ArchivePath.normalized(layer).map(archive.contains) != true {
                 report.problems.append("\(what): layer \(layer) is not in the archive")
             }
+            if !configPath.hasPrefix("blobs/"), configPath.hasSuffix(".json") {
+                let stem = String(configPath.dropLast(".json".count).split(separator: "/").last ?? "")
+                if stem.utf8.count == 64, stem.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) {
+                    checks[configPath] = ContentCheck(name: configPath, hex: stem, what: "\(what): Config \(configPath)")
+                }
+            }
             if let config = try? archive.json(Config.self, configPath) {
-                let count = config.rootfs?.diff_ids?.count ?? 0
-                if count != entry.layers.count {
-                    report.problems.append("\(what): the config lists \(count) diff_ids for \(entry.layers.count) layers; docker load would refuse it")
+                let diffIDs = config.rootfs?.diff_ids ?? []
+                if diffIDs.count != entry.layers.count {
+                    report.problems.append("\(what): the config lists \(diffIDs.count) diff_ids for \(entry.layers.count) layers; docker load would refuse it")
+                } else {
+                    for (layer, diffID) in zip(entry.layers, diffIDs) {
+                        guard let path = ArchivePath.normalized(layer), !path.hasPrefix("blobs/"), path.hasSuffix(".tar"),
+                              diffID.hasPrefix("sha256:") else { continue }
+                        checks[path] = ContentCheck(name: path, hex: String(diffID.dropFirst("sha256:".count)), what: "\(what): layer \(path) (its config's diff_id \(diffID))")
+                    }
                 }
             } else {
                 report.problems.append("\(what): Config \(entry.config) is not an image config")
@@ -166,6 +190,7 @@ public struct Verifier: Sendable {
             }
             if !archive.contains("oci-layout") { report.images.append(entry.repoTags?.first ?? entry.config) }
         }
+        return Array(checks.values)
     }
 
     /// No digest covers the names an archive gives its images, and it gives each one up to three times: the full name
@@ -192,7 +217,7 @@ public struct Verifier: Sendable {
         let all = images.values.reduce(into: Set<DockerView>()) { $0.formUnion($1) }
         for (i, entry) in entries.enumerated() {
             let tags = (entry.repoTags ?? []).compactMap { try? Reference(parsing: $0) }
-            for (tag, parsed) in zip(entry.repoTags ?? [], tags) where images[parsed.with(digest: nil)] == nil {
+            for tag in tags where images[tag.with(digest: nil)] == nil {
                 report.problems.append("manifest.json[\(i)]: RepoTag \(tag) names no image of index.json: docker load and ferry load would name it differently; the archive is damaged")
             }
             let named = tags.compactMap { images[$0.with(digest: nil)] }
