@@ -45,10 +45,18 @@ enum ArchiveImages {
 
     static func references(in url: URL) throws(MirrorError) -> [String] {
         let archive: any ImageArchive
+        let problems: [String]
         do {
-            archive = CompressedTarFile.format(of: url.path) != nil
-                ? try CompressedTarArchive(path: url.path, hashing: false) : try TarArchive(path: url.path)
+            if CompressedTarFile.format(of: url.path) != nil {
+                let compressed = try CompressedTarArchive(path: url.path, hashing: false)
+                (archive, problems) = (compressed, compressed.problems)
+            } else {
+                let tar = try TarArchive(path: url.path)
+                (archive, problems) = (tar, tar.problems)
+            }
         } catch { throw MirrorError(.failed, "\(url.path): \(error)") }
+        // Names from an archive that copy and load would refuse (duplicate members, links out) are not listed.
+        do { try TarMembers.requireSafe(problems, path: url.path) } catch let e as MirrorError { throw e } catch { throw MirrorError(.failed, "\(error)") }
         var out: [String] = []
         if archive.contains("index.json"), let index = try? archive.json(ImageIndex.self, "index.json") {
             for d in index.manifests {
