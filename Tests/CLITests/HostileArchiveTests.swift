@@ -40,6 +40,7 @@ import Testing
             ("hardlink-out", [Member(name: "y", kind: .hardLink, link: "../etc/shadow")] + good, "leaves the archive"),
             ("dangling", [Member(name: "x/layer.tar", kind: .symbolicLink, link: "../nothing.tar")] + good, "not in the archive"),
             ("duplicate", good + [manifest], "appears twice"),
+            ("dir-and-file", good + [Member(name: "manifest.json/", kind: .directory)], "appears twice"),
             ("huge-json", [good[0], good[1], Member(name: "manifest.json", bytes: [UInt8](repeating: 0x20, count: 17 << 20))], "too large"),
             ("no-config", [good[0], manifest], "is not in the archive"),
         ]

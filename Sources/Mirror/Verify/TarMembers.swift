@@ -17,6 +17,7 @@ struct TarMembers: Sendable {
 
     init(_ entries: some Sequence<TarReader.Entry>) {
         var members: [String: Member] = [:]
+        var directories = Set<String>()
         var links: [(String, String)] = []
         var problems: [String] = []
         for entry in entries {
@@ -41,7 +42,7 @@ struct TarMembers: Sendable {
                 }
                 links.append((name, target))
             case UInt8(ascii: "5"):
-                break
+                directories.insert(name)
             default:
                 problems.append("member \"\(name)\" has an unsupported type '\(Character(UnicodeScalar(entry.typeflag)))'")
             }
@@ -56,6 +57,8 @@ struct TarMembers: Sendable {
             }
         }
         for link in links { problems.append("link \"\(link.0)\" points to \"\(link.1)\", which is not in the archive") }
+        // A directory and a file of one name: extracting it (docker load does) keeps one of them.
+        for name in directories.intersection(members.keys).sorted() { problems.append("member \"\(name)\" appears twice (a directory and a file)") }
         self.byName = members
         self.problems = problems
     }
