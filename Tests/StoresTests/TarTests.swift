@@ -59,6 +59,29 @@ import Testing
         #expect(byName["./s"]?.size == 5)
     }
 
+    @Test("a malformed PAX record (a length too short for its text, running past the header, or without =) is refused by both readers, not a crash")
+    func malformedPAXRefused() throws {
+        let dir = try TemporaryDirectory()
+        for (i, record) in ["1 a=b\n", "99 path=x\n", "9 abcdef\n", "5 a=b\n"].enumerated() {
+            var bytes: [UInt8] = []
+            func member(_ header: TarHeader, _ content: [UInt8]) {
+                bytes += header.encode() + content + [UInt8](repeating: 0, count: Int(header.paddedSize) - content.count)
+            }
+            member(TarHeader(name: "pax", size: Int64(record.utf8.count), kind: .paxExtended), Array(record.utf8))
+            member(TarHeader(name: "file", size: 5), Array("hello".utf8))
+            bytes += [UInt8](repeating: 0, count: 1024)
+            let path = dir.appending("pax\(i).tar").path
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let seeking = #expect(throws: StoreError.self) { try TarReader(path: path).entries() }
+            #expect(seeking?.message.contains("PAX extended header is malformed") == true, "\(record): \(String(describing: seeking))")
+            var streaming = TarStreamParser(path: path, hashing: false)
+            #expect(throws: StoreError.self, "\(record)") {
+                try bytes.withUnsafeBytes { try streaming.feed($0) }
+                try streaming.finish()
+            }
+        }
+    }
+
     @Test func archivePathsRefuseEscapes() {
         #expect(ArchivePath.normalized("blobs/./sha256/x") == "blobs/sha256/x")
         #expect(ArchivePath.normalized("/etc/passwd") == nil)

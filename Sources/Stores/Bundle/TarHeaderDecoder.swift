@@ -52,9 +52,13 @@ struct TarHeaderDecoder {
     }
 
     /// The data of an `.extended` record; it applies to the next member (a global `g` record is ignored).
-    mutating func absorb(_ typeflag: UInt8, _ bytes: [UInt8]) {
+    mutating func absorb(_ typeflag: UInt8, _ bytes: [UInt8]) throws(StoreError) {
         switch typeflag {
-        case UInt8(ascii: "x"): self.pax = Self.parsePAX(bytes)
+        case UInt8(ascii: "x"):
+            guard let records = Self.parsePAX(bytes) else {
+                throw StoreError(.corrupt, "\(self.path): a PAX extended header is malformed (a record's length does not match its text); the archive is damaged or crafted")
+            }
+            self.pax = records
         case UInt8(ascii: "L"): self.longName = Self.string(bytes[...])
         case UInt8(ascii: "K"): self.longLink = Self.string(bytes[...])
         default: break
@@ -97,17 +101,18 @@ extension TarHeaderDecoder {
         return prefix.isEmpty || Self.string(block[257..<263]) != "ustar" ? name : prefix + "/" + name
     }
 
-    private static func parsePAX(_ bytes: [UInt8]) -> [String: String] {
+    /// PAX records, `"<length> <key>=<value>\n"` each, the length counting the whole record; nil when one is
+    /// malformed (as Go's archive/tar, which docker load uses, refuses it). Trailing NULs are padding.
+    private static func parsePAX(_ bytes: [UInt8]) -> [String: String]? {
         var out: [String: String] = [:]
         var i = 0
-        while i < bytes.count {
+        while i < bytes.count, bytes[i] != 0 {
             guard let space = bytes[i...].firstIndex(of: 0x20), let length = Int(String(decoding: bytes[i..<space], as: UTF8.self)),
-                length > 0, i + length <= bytes.count
-            else { break }
+                space + 1 < i + length, i + length <= bytes.count, bytes[i + length - 1] == 0x0A
+            else { return nil }
             let record = bytes[(space + 1)..<(i + length - 1)]
-            if let eq = record.firstIndex(of: UInt8(ascii: "=")) {
-                out[String(decoding: record[..<eq], as: UTF8.self)] = String(decoding: record[(eq + 1)...], as: UTF8.self)
-            }
+            guard let eq = record.firstIndex(of: UInt8(ascii: "=")) else { return nil }
+            out[String(decoding: record[..<eq], as: UTF8.self)] = String(decoding: record[(eq + 1)...], as: UTF8.self)
             i += length
         }
         return out

@@ -64,7 +64,7 @@ public struct TarReader: Sendable {
             switch block {
             case .end: return out
             case .extended(let typeflag, let size):
-                if typeflag != UInt8(ascii: "g") { decoder.absorb(typeflag, try read(dataOffset, Int(size))) }
+                if typeflag != UInt8(ascii: "g") { try decoder.absorb(typeflag, try read(dataOffset, Int(size))) }
             case .member(let entry): out.append(entry)
             }
             offset = dataOffset + (block.size + 511) / 512 * 512

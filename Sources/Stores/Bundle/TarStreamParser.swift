@@ -105,7 +105,7 @@ public struct TarStreamParser {
         let size: Int64
         if let (typeflag, bytes) = self.special {
             size = Int64(bytes.count)
-            self.decoder.absorb(typeflag, bytes)
+            try self.decoder.absorb(typeflag, bytes)
             self.special = nil
         } else if var member = self.current {
             size = member.entry.size
