@@ -61,18 +61,21 @@ public struct Verifier: Sendable {
             report.problems.append("\(archive.description) is neither an OCI image layout (no oci-layout) nor a docker archive (no manifest.json)")
             return
         }
+        var layout: ReadIndex?
         if hasLayout {
             struct LayoutFile: Decodable { var imageLayoutVersion: String }
             if (try? archive.json(LayoutFile.self, "oci-layout")) == nil { report.problems.append("oci-layout is not valid JSON with imageLayoutVersion") }
-            self.checkIndex(archive, into: &report)
+            layout = self.checkIndex(archive, into: &report)
         }
         // Every blob's content must hash to its name; a docker archive's configs and uncompressed layers outside
         // blobs/ to the digests their names and the configs' diff_ids give.
         var expected = archive.files.filter { $0.hasPrefix("blobs/sha256/") }.map {
             ContentCheck(name: $0, hex: String($0.dropFirst("blobs/sha256/".count)), what: $0)
         }
-        if hasDocker { expected += self.checkDockerManifest(archive, into: &report) }
-        if hasLayout && hasDocker { self.checkNames(archive, into: &report) }
+        if hasDocker, let (entries, checks) = self.checkDockerManifest(archive, into: &report) {
+            expected += checks
+            if let layout { Self.checkNames(layout, entries, into: &report) }
+        }
         let checks = expected.sorted { $0.name < $1.name }
         report.blobs = checks.count
         report.bytes = checks.reduce(0) { $0 + (archive.size($1.name) ?? 0) }
@@ -97,14 +100,21 @@ public struct Verifier: Sendable {
         return actual == check.hex ? nil : "\(check.what): content has digest sha256:\(actual)"
     }
 
-    private func checkIndex(_ archive: any ImageArchive, into report: inout Report) {
-        let index: ImageIndex
+    /// index.json and the manifests read while checking it, for the checks against manifest.json.
+    struct ReadIndex {
+        var index: ImageIndex
+        var manifests: [Digest: ManifestContent] = [:]
+    }
+
+    private func checkIndex(_ archive: any ImageArchive, into report: inout Report) -> ReadIndex? {
+        var read: ReadIndex
         do {
-            index = try archive.json(ImageIndex.self, "index.json")
+            read = ReadIndex(index: try archive.json(ImageIndex.self, "index.json"))
         } catch {
             report.problems.append("index.json: \(error)")
-            return
+            return nil
         }
+        let index = read.index
         // A delta leaves out blobs its base bundle carries: missing layers and configs are expected there.
         let isDelta = index.annotations?[DeltaBase.annotation] != nil
         if isDelta { report.isDelta = true }
@@ -128,8 +138,9 @@ public struct Verifier: Sendable {
             if size != d.size { report.problems.append("\(image): \(d.digest) is \(size) bytes, its descriptor says \(d.size)") }
             guard d.mediaType.isManifest else { continue }
             do {
-                let raw = try RawManifest(bytes: try archive.read(name, limit: 4 << 20), mediaType: d.mediaType)
-                switch try raw.parse() {
+                let content = try RawManifest(bytes: try archive.read(name, limit: 4 << 20), mediaType: d.mediaType).parse()
+                read.manifests[d.digest] = content
+                switch content {
                 case .index(let i): queue += i.manifests.map { ($0, image) }
                 case .image(let m): queue += m.blobs.map { ($0, image) }
                 }
@@ -137,19 +148,20 @@ public struct Verifier: Sendable {
                 report.problems.append("\(image): manifest \(d.digest): \(error)")
             }
         }
+        return read
     }
 
     /// moby `image/tarexport/load.go`: each entry's Config and Layers exist inside the archive, the config's
     /// `rootfs.diff_ids` has one entry per layer, and RepoTags are valid references. Returns the content checks no
     /// blob name covers: a config named `<sha256 hex>.json`, an uncompressed layer `….tar` against its diff_id
     /// (skopeo's `docker-archive:`, old `docker save`).
-    private func checkDockerManifest(_ archive: any ImageArchive, into report: inout Report) -> [ContentCheck] {
+    private func checkDockerManifest(_ archive: any ImageArchive, into report: inout Report) -> (entries: [DockerArchiveEntry], checks: [ContentCheck])? {
         let entries: [DockerArchiveEntry]
         do {
             entries = try archive.json([DockerArchiveEntry].self, "manifest.json")
         } catch {
             report.problems.append("manifest.json: \(error)")
-            return []
+            return nil
         }
         var checks: [String: ContentCheck] = [:]
         struct Config: Decodable {
@@ -166,9 +178,9 @@ public struct Verifier: Sendable {
                 report.problems.append("\(what): layer \(layer) is not in the archive")
             }
             if !configPath.hasPrefix("blobs/"), configPath.hasSuffix(".json") {
-                let stem = String(configPath.dropLast(".json".count).split(separator: "/").last ?? "")
-                if stem.utf8.count == 64, stem.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) {
-                    checks[configPath] = ContentCheck(name: configPath, hex: stem, what: "\(what): Config \(configPath)")
+                let stem = configPath.dropLast(".json".count).split(separator: "/").last ?? ""
+                if let digest = try? Digest("sha256:\(stem)") {
+                    checks[configPath] = ContentCheck(name: configPath, hex: digest.hex, what: "\(what): Config \(configPath)")
                 }
             }
             if let config = try? archive.json(Config.self, configPath) {
@@ -190,7 +202,7 @@ public struct Verifier: Sendable {
             }
             if !archive.contains("oci-layout") { report.images.append(entry.repoTags?.first ?? entry.config) }
         }
-        return Array(checks.values)
+        return (entries, Array(checks.values))
     }
 
     /// No digest covers the names an archive gives its images, and it gives each one up to three times: the full name
@@ -198,19 +210,16 @@ public struct Verifier: Sendable {
     /// Docker's), and RepoTags in manifest.json. They must agree, and each manifest.json entry must be an image
     /// index.json gives that name (its Config and Layers those of one of its manifests): else `docker load` installs
     /// another image than `ferry load` and skopeo's `oci-archive:` under the same tag.
-    private func checkNames(_ archive: any ImageArchive, into report: inout Report) {
-        // Unreadable files are reported by checkIndex and checkDockerManifest.
-        guard let index = try? archive.json(ImageIndex.self, "index.json"),
-              let entries = try? archive.json([DockerArchiveEntry].self, "manifest.json") else { return }
+    private static func checkNames(_ read: ReadIndex, _ entries: [DockerArchiveEntry], into report: inout Report) {
         /// The images (Config and Layers as manifest.json names them) index.json reaches under each name.
         var images: [Reference: Set<DockerView>] = [:]
-        for d in index.manifests {
+        for d in read.index.manifests {
             let full = d.annotations?[AnnotationKey.containerdImageName], ref = d.annotations?[AnnotationKey.refName]
             if let full, let ref, !ref.isEmpty, ref != full, !full.hasSuffix(":" + ref), !full.hasSuffix("@" + ref) {
                 report.problems.append("index.json: \(d.digest) is named \(full) (\(AnnotationKey.containerdImageName)) but \(ref) (\(AnnotationKey.refName)); the archive is damaged")
             }
             if let name = full ?? ref, let parsed = try? Reference(parsing: name) {
-                images[parsed.with(digest: nil), default: []].formUnion(Self.dockerViews(of: d, in: archive))
+                images[parsed.with(digest: nil), default: []].formUnion(Self.dockerViews(of: d, in: read.manifests))
             }
         }
         guard !images.isEmpty else { return }
@@ -236,17 +245,16 @@ public struct Verifier: Sendable {
         var layers: [String]
     }
 
-    /// Every image manifest `d` leads to (itself, or an index's children), as manifest.json would list it.
-    private static func dockerViews(of d: Descriptor, in archive: any ImageArchive, depth: Int = 0) -> Set<DockerView> {
+    /// Every image manifest `d` leads to (itself, or an index's children), as manifest.json would list it; from the
+    /// manifests checkIndex read (one it could not read leads nowhere).
+    private static func dockerViews(of d: Descriptor, in manifests: [Digest: ManifestContent], depth: Int = 0) -> Set<DockerView> {
         func path(_ digest: Digest) -> String { "blobs/\(digest.algorithm)/\(digest.hex)" }
-        guard depth < 4, d.mediaType.isManifest,
-              let bytes = try? archive.read(path(d.digest), limit: 4 << 20),
-              let content = try? RawManifest(bytes: bytes, mediaType: d.mediaType).parse() else { return [] }
+        guard depth < 4, let content = manifests[d.digest] else { return [] }
         switch content {
         case .image(let m):
             return [DockerView(config: path(m.config.digest), layers: m.layers.map { path($0.digest) })]
         case .index(let i):
-            return i.manifests.reduce(into: Set<DockerView>()) { $0.formUnion(Self.dockerViews(of: $1, in: archive, depth: depth + 1)) }
+            return i.manifests.reduce(into: Set<DockerView>()) { $0.formUnion(Self.dockerViews(of: $1, in: manifests, depth: depth + 1)) }
         }
     }
 
