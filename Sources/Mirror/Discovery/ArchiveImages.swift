@@ -56,7 +56,7 @@ enum ArchiveImages {
             }
         } catch { throw MirrorError(.failed, "\(url.path): \(error)") }
         // Names from an archive that copy and load would refuse (duplicate members, links out) are not listed.
-        do { try TarMembers.requireSafe(problems, path: url.path) } catch let e as MirrorError { throw e } catch { throw MirrorError(.failed, "\(error)") }
+        try TarMembers.requireSafe(problems, path: url.path)
         var out: [String] = []
         if archive.contains("index.json"), let index = try? archive.json(ImageIndex.self, "index.json") {
             for d in index.manifests {

@@ -1,4 +1,5 @@
 import Foundation
+import Transfer
 import Yams
 
 /// A file's text and its YAML documents.
@@ -35,13 +36,13 @@ struct YAMLFile: Sendable {
     }
 
     static func readText(_ url: URL, shownAs file: String) throws(MirrorError) -> String {
-        let data: Data
+        let data: [UInt8]
         do {
-            data = try Data(contentsOf: url)
+            data = try readSmallFile(url.path)
         } catch {
-            throw MirrorError(.failed, "cannot read \(file): \(error.localizedDescription)")
+            throw MirrorError(.failed, "cannot read \(file): \(error.message)")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard let text = String(validating: data, as: UTF8.self) else {
             throw MirrorError(.failed, "\(file) is not UTF-8 text")
         }
         return text

@@ -1,6 +1,7 @@
 import Foundation
 import OCI
 import Stores
+import Transfer
 
 /// One line of the `--map FILE` that `ferry load` and `ferry sync` write and `ferry rewrite` reads:
 /// where a source image went, and the digest it was pushed with.
@@ -23,14 +24,14 @@ public struct ImageMapEntry: Sendable, Hashable, Codable {
 public enum ImageMap {
     /// Reads a map file; every reference and digest is validated.
     public static func read(from path: String) throws(MirrorError) -> [ImageMapEntry] {
-        let data: Data
+        let data: [UInt8]
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            data = try readSmallFile(path)
         } catch {
-            throw MirrorError(.failed, "cannot read the map \(path): \(error.localizedDescription)")
+            throw MirrorError(.failed, "cannot read the map \(path): \(error.message)")
         }
         do {
-            return try JSONDecoder().decode([ImageMapEntry].self, from: data)
+            return try JSONDecoder().decode([ImageMapEntry].self, from: Data(data))
         } catch let DecodingError.dataCorrupted(context) {
             throw MirrorError(.failed, "\(path) is not a Ferry image map: \(context.debugDescription)")
         } catch {

@@ -65,7 +65,7 @@ struct TarMembers: Sendable {
 
     /// Refuses to read an archive whose listing found anything unsafe (pushes and copies read it in place, so a
     /// link out of it would hand out files that are not in it); `ferry verify` reports everything else wrong too.
-    static func requireSafe(_ problems: [String], path: String) throws {
+    static func requireSafe(_ problems: [String], path: String) throws(MirrorError) {
         guard problems.isEmpty else {
             throw MirrorError(.failed, "\(path) is not safe to read:\n  " + problems.sorted().joined(separator: "\n  ") + "\nrun ferry verify \(path) for a full report")
         }

@@ -16,8 +16,11 @@ public struct TLSConfiguration: Sendable, Hashable {
 
     /// Reads a `--ca-cert FILE`, failing with a message that names the file.
     public static func trusting(caCertFile path: String, verify: Bool = true) throws -> TLSConfiguration {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TransferError(.io, "cannot read CA certificate \(path): check the --ca-cert path")
+        let data: Data
+        do {
+            data = Data(try readSmallFile(path))
+        } catch {
+            throw TransferError(.io, "cannot read CA certificate \(path): \(error.message); check the --ca-cert path")
         }
         guard data.range(of: Data("-----BEGIN CERTIFICATE-----".utf8)) != nil || data.range(of: Data("-----BEGIN TRUSTED CERTIFICATE-----".utf8)) != nil else {
             throw TransferError(.io, "\(path) holds no PEM certificate (-----BEGIN CERTIFICATE-----): --ca-cert takes the registry's CA certificate in PEM form")
