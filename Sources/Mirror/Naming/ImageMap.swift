@@ -48,6 +48,11 @@ public enum ImageMap {
         return (try? encoder.encode(sorted)) ?? Data("[]".utf8)
     }
 
+    /// Writes where `images` were pushed, for `--map`.
+    public static func write(pushed images: [PushResult.Image], to path: String) throws(MirrorError) {
+        try Self.write(images.map { ImageMapEntry(source: $0.source, target: $0.target, digest: $0.digest) }, to: path)
+    }
+
     /// Writes `entries` to `path` atomically.
     public static func write(_ entries: [ImageMapEntry], to path: String) throws(MirrorError) {
         do {

@@ -91,7 +91,7 @@ struct LoadCommand: AsyncParsableCommand {
             for image in result.images { print("\(image.target) \(image.digest)") }
             // After the results, so a map that cannot be written still leaves the list of what was pushed.
             if let map {
-                try ImageMap.write(result.images.map { ImageMapEntry(source: $0.source, target: $0.target, digest: $0.digest) }, to: map)
+                try ImageMap.write(pushed: result.images, to: map)
             }
         }
     }

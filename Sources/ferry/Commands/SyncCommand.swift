@@ -75,7 +75,7 @@ struct SyncCommand: AsyncParsableCommand {
             for failure in result.failures { Run.fail("\(failure.source): \(failure.message)") }
             // After the results and the failures, so a map that cannot be written still leaves both said.
             if let map {
-                try ImageMap.write(result.images.map { ImageMapEntry(source: $0.source, target: $0.target, digest: $0.digest) }, to: map)
+                try ImageMap.write(pushed: result.images, to: map)
             }
             guard result.failures.isEmpty else {
                 throw MirrorError(.failed, "\(result.failures.count) of \(references.count) images failed; fix the causes above and run the same command again")
