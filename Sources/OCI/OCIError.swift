@@ -31,18 +31,28 @@ public struct OCIError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var code: Code
     public var message: String
+    /// What is wrong, without the input it is wrong about (the message names both).
+    public var reason: String
 
-    public init(code: Code, message: String) {
+    public init(code: Code, message: String, reason: String? = nil) {
         self.code = code
         self.message = message
+        self.reason = reason ?? message
     }
 
     public var description: String { self.message }
+
+    // The reason is part of the message: errors are equal by code and message.
+    public static func == (a: OCIError, b: OCIError) -> Bool { a.code == b.code && a.message == b.message }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(self.code)
+        hasher.combine(self.message)
+    }
 }
 
 extension OCIError {
     static func invalidReference(_ input: String, _ why: String) -> OCIError {
-        OCIError(code: .invalidReference, message: "invalid reference \(quoted(input)): \(why)")
+        OCIError(code: .invalidReference, message: "invalid reference \(quoted(input)): \(why)", reason: why)
     }
 
     static func invalidDigest(_ input: String, _ why: String) -> OCIError {

@@ -58,8 +58,7 @@ public struct Destination: Sendable, Hashable, CustomStringConvertible {
             parsed = try Reference(parsing: "\(hostForm)/\(probe)")
         } catch {
             // Neither the stand-in port nor the stand-in repository may show up in the message: only the reason.
-            let reason = error.message.range(of: "\": ").map { String(error.message[$0.upperBound...]) } ?? error.message
-            let why = hostForm == host ? reason : "\(host) is not a valid registry host (HOST[:PORT])"
+            let why = hostForm == host ? error.reason : "\(host) is not a valid registry host (HOST[:PORT])"
             throw MirrorError(.usage, "--to \(input): \(why)")
         }
         guard hostForm == host else { return host }
